@@ -1,0 +1,19 @@
+//! Database migrations. Each migration is frozen once released: they speak in
+//! table and column identifiers only and never import the application's entities.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_accounts;
+mod m20261124_000002_jobs;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_accounts::Migration),
+            Box::new(m20261124_000002_jobs::Migration),
+        ]
+    }
+}

@@ -1,0 +1,10 @@
+//! Accounts, sessions, email verification and password reset.
+
+pub mod graphql;
+pub mod loaders;
+pub mod password;
+pub mod service;
+pub mod tokens;
+pub mod types;
+
+pub use types::{CurrentUser, Role, Roles, Tier, UserStatus};

@@ -1,0 +1,616 @@
+//! The account rules. Every path (GraphQL, CLI, jobs) goes through here, so
+//! authorization lives here too.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect, sea_query::Expr,
+};
+use serde_json::json;
+
+use super::{CurrentUser, Role, Roles, Tier, UserStatus, password, tokens};
+use crate::{
+    context::AppContext,
+    db,
+    entities::{session, user, user_token},
+    error::{AppError, AppResult},
+    jobs::{self, NewJob},
+    mail::{OutgoingMail, templates},
+    validate,
+};
+
+pub const VERIFY_TTL_HOURS: i64 = 48;
+pub const RESET_TTL_HOURS: i64 = 1;
+const PURPOSE_VERIFY: &str = "verify_email";
+const PURPOSE_RESET: &str = "reset_password";
+/// `last_seen_at` is refreshed at most this often, so reads stay reads.
+const SEEN_RESOLUTION_MINUTES: i64 = 5;
+
+#[derive(Debug, Clone)]
+pub struct SignUp {
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+    pub institution: Option<String>,
+    pub handle: Option<String>,
+}
+
+/// Options the CLI and seeding use to create accounts directly.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub sign_up: SignUp,
+    pub roles: Roles,
+    pub tier: Tier,
+    pub verified: bool,
+}
+
+pub struct SignedIn {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: user::Model,
+}
+
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_ascii_lowercase()
+}
+
+fn validate_email(ctx: &AppContext, email: &str) -> AppResult<()> {
+    let invalid = || AppError::validation("email", "is not a valid email address");
+    if email.len() > 254 {
+        return Err(invalid());
+    }
+    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+    if local.is_empty()
+        || domain.is_empty()
+        || domain.contains('@')
+        || !domain.contains('.')
+        || email.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(invalid());
+    }
+    if !ctx.config.allowed_email_domains.contains(domain) {
+        let allowed: Vec<&str> = ctx
+            .config
+            .allowed_email_domains
+            .iter()
+            .map(String::as_str)
+            .collect();
+        return Err(AppError::Validation {
+            field: "email".into(),
+            message: format!(
+                "sign-up is open to program accounts only ({})",
+                allowed.join(", ")
+            ),
+        });
+    }
+    Ok(())
+}
+
+pub fn validate_handle(handle: &str) -> AppResult<()> {
+    let ok = (2..=30).contains(&handle.len())
+        && handle
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        && handle
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::validation(
+            "handle",
+            "use 2 to 30 lower-case letters, digits, '-' or '_', starting with a letter or digit",
+        ))
+    }
+}
+
+/// A free handle derived from the email's local part: `jane.doe` → `jane-doe`, `jane-doe2`, …
+async fn derive_handle(conn: &impl ConnectionTrait, email: &str) -> AppResult<String> {
+    let local = email.split('@').next().unwrap_or("user");
+    let mut base: String = local
+        .chars()
+        .map(|c| match c.to_ascii_lowercase() {
+            c @ ('a'..='z' | '0'..='9' | '_') => c,
+            _ => '-',
+        })
+        .collect();
+    base = base.trim_matches('-').chars().take(24).collect();
+    if base.len() < 2 {
+        base = format!("user{base}");
+    }
+    let taken: Vec<String> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Handle)
+        .filter(user::Column::Handle.starts_with(&base))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    if !taken.contains(&base) {
+        return Ok(base);
+    }
+    (2..10_000)
+        .map(|n| format!("{base}{n}"))
+        .find(|candidate| !taken.contains(candidate))
+        .ok_or_else(|| AppError::conflict_on("handle", "no free handle; choose one"))
+}
+
+/// Open sign-up: allowed domains only; the address must then be verified.
+pub async fn sign_up(ctx: &AppContext, input: SignUp) -> AppResult<user::Model> {
+    let email = normalize_email(&input.email);
+    ctx.limits.check("sign_up", &email)?;
+    let user = create_account(
+        ctx,
+        NewAccount {
+            sign_up: SignUp { email, ..input },
+            roles: Roles::new([Role::Researcher]),
+            tier: Tier::Registered,
+            verified: false,
+        },
+    )
+    .await?;
+    Ok(user)
+}
+
+/// Creates an account; unverified accounts get a verification mail in the
+/// same transaction.
+pub async fn create_account(ctx: &AppContext, account: NewAccount) -> AppResult<user::Model> {
+    let input = account.sign_up;
+    let email = normalize_email(&input.email);
+    validate_email(ctx, &email)?;
+    password::validate(&input.password)?;
+    let display_name = validate::single_line("displayName", &input.display_name, 1, 80)?;
+    let institution = validate::single_line(
+        "institution",
+        input.institution.as_deref().unwrap_or(""),
+        0,
+        160,
+    )?;
+    if let Some(handle) = &input.handle {
+        validate_handle(handle)?;
+    }
+    let password_hash = password::hash(input.password.clone()).await?;
+    let now = ctx.clock.now();
+
+    let txn = db::begin_write(&ctx.db).await?;
+    let exists = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .count(&txn)
+        .await?;
+    if exists > 0 {
+        return Err(AppError::conflict_on(
+            "email",
+            "an account with this email already exists; sign in or reset your password",
+        ));
+    }
+    let handle = match input.handle {
+        Some(h) => h,
+        None => derive_handle(&txn, &email).await?,
+    };
+    let user = user::ActiveModel {
+        email: Set(email.clone()),
+        handle: Set(handle),
+        display_name: Set(display_name),
+        institution: Set(institution),
+        password_hash: Set(password_hash),
+        roles: Set(account.roles.to_string()),
+        tier: Set(account.tier.as_str().into()),
+        status: Set(UserStatus::Active.as_str().into()),
+        email_verified_at: Set(account.verified.then_some(now)),
+        silenced_until: Set(None),
+        created_at: Set(now),
+        last_seen_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    if !account.verified {
+        send_token_mail(ctx, &txn, &user, PURPOSE_VERIFY).await?;
+    }
+    txn.commit().await?;
+    ctx.wake_worker();
+    Ok(user)
+}
+
+/// Issues a single-use token and enqueues its mail in `txn`.
+async fn send_token_mail(
+    ctx: &AppContext,
+    txn: &impl ConnectionTrait,
+    user: &user::Model,
+    purpose: &str,
+) -> AppResult<()> {
+    let now = ctx.clock.now();
+    let (ttl, template, subject, path) = if purpose == PURPOSE_VERIFY {
+        (
+            VERIFY_TTL_HOURS,
+            "verify_email",
+            "Confirm your email for Research Commons",
+            "verify",
+        )
+    } else {
+        (
+            RESET_TTL_HOURS,
+            "reset_password",
+            "Reset your Research Commons password",
+            "reset-password",
+        )
+    };
+    // An older unused token of the same purpose stops working.
+    user_token::Entity::update_many()
+        .col_expr(user_token::Column::UsedAt, Expr::value(now))
+        .filter(user_token::Column::UserId.eq(user.id))
+        .filter(user_token::Column::Purpose.eq(purpose))
+        .filter(user_token::Column::UsedAt.is_null())
+        .exec(txn)
+        .await?;
+    let token = tokens::generate();
+    user_token::ActiveModel {
+        user_id: Set(user.id),
+        purpose: Set(purpose.into()),
+        token_hash: Set(tokens::hash(&token)),
+        created_at: Set(now),
+        expires_at: Set(now + Duration::hours(ttl)),
+        used_at: Set(None),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let link = format!("{}/{path}?token={token}", ctx.config.public_url);
+    let (text, html) = templates::render(
+        template,
+        json!({ "name": user.display_name, "link": link, "hours": ttl }),
+    )
+    .map_err(AppError::internal)?;
+    let mail = OutgoingMail {
+        to: user.email.clone(),
+        to_name: user.display_name.clone(),
+        subject: subject.into(),
+        text,
+        html: Some(html),
+        headers: vec![],
+    };
+    jobs::enqueue(txn, now, NewJob::new("mail", mail)?).await?;
+    Ok(())
+}
+
+/// Consumes a single-use token: valid, unexpired and unused, exactly once
+/// even under concurrent use.
+async fn consume_token(
+    ctx: &AppContext,
+    txn: &impl ConnectionTrait,
+    token: &str,
+    purpose: &str,
+) -> AppResult<user_token::Model> {
+    let now = ctx.clock.now();
+    let invalid = |msg: &str| AppError::validation("token", msg);
+    let found = user_token::Entity::find()
+        .filter(user_token::Column::TokenHash.eq(tokens::hash(token.trim())))
+        .filter(user_token::Column::Purpose.eq(purpose))
+        .one(txn)
+        .await?
+        .ok_or_else(|| invalid("this link is not valid"))?;
+    if found.used_at.is_some() {
+        return Err(invalid("this link has already been used"));
+    }
+    if found.expires_at <= now {
+        return Err(invalid("this link has expired; ask for a new one"));
+    }
+    let claimed = user_token::Entity::update_many()
+        .col_expr(user_token::Column::UsedAt, Expr::value(now))
+        .filter(user_token::Column::Id.eq(found.id))
+        .filter(user_token::Column::UsedAt.is_null())
+        .exec(txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(invalid("this link has already been used"));
+    }
+    Ok(found)
+}
+
+pub async fn verify_email(ctx: &AppContext, token: &str) -> AppResult<user::Model> {
+    let txn = db::begin_write(&ctx.db).await?;
+    let used = consume_token(ctx, &txn, token, PURPOSE_VERIFY).await?;
+    let user = find_user(&txn, used.user_id).await?;
+    let mut active: user::ActiveModel = user.into();
+    active.email_verified_at = Set(Some(ctx.clock.now()));
+    let user = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// Sends a fresh verification link. Answers the same whether or not the
+/// address has an account, so it cannot be used to probe for accounts.
+pub async fn resend_verification(ctx: &AppContext, email: &str) -> AppResult<()> {
+    let email = normalize_email(email);
+    ctx.limits.check("resend_verification", &email)?;
+    let txn = db::begin_write(&ctx.db).await?;
+    if let Some(user) = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(&txn)
+        .await?
+    {
+        if user.email_verified_at.is_none() && user.status == UserStatus::Active.as_str() {
+            send_token_mail(ctx, &txn, &user, PURPOSE_VERIFY).await?;
+        }
+    }
+    txn.commit().await?;
+    ctx.wake_worker();
+    Ok(())
+}
+
+pub async fn sign_in(
+    ctx: &AppContext,
+    email: &str,
+    password_attempt: &str,
+    user_agent: &str,
+) -> AppResult<SignedIn> {
+    let email = normalize_email(email);
+    ctx.limits.check("sign_in", &email)?;
+    let found = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(&ctx.db)
+        .await?;
+    let stored = found
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| password::DUMMY_HASH.clone());
+    let matches = password::verify(password_attempt.to_string(), stored).await?;
+    let user = match found {
+        Some(user) if matches => user,
+        _ => return Err(AppError::InvalidCredentials),
+    };
+    if user.status == UserStatus::Suspended.as_str() {
+        return Err(AppError::forbidden("this account is suspended"));
+    }
+    let now = ctx.clock.now();
+    let token = tokens::generate();
+    let expires_at = now + Duration::from_std(ctx.config.session_ttl).unwrap_or(Duration::days(30));
+    let txn = db::begin_write(&ctx.db).await?;
+    session::ActiveModel {
+        user_id: Set(user.id),
+        token_hash: Set(tokens::hash(&token)),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        last_seen_at: Set(now),
+        revoked_at: Set(None),
+        user_agent: Set(user_agent.chars().take(255).collect()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::LastSeenAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user.id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(SignedIn {
+        token,
+        expires_at,
+        user,
+    })
+}
+
+/// Resolves a session token to its user. Revoked, expired and suspended
+/// sessions resolve to nobody, so suspension cuts a user off at once.
+pub async fn authenticate(ctx: &AppContext, token: &str) -> AppResult<Option<CurrentUser>> {
+    if token.is_empty() || token.len() > 128 {
+        return Ok(None);
+    }
+    let now = ctx.clock.now();
+    let Some((session, Some(user))) = session::Entity::find()
+        .filter(session::Column::TokenHash.eq(tokens::hash(token)))
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::ExpiresAt.gt(now))
+        .find_also_related(user::Entity)
+        .one(&ctx.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if user.status != UserStatus::Active.as_str() {
+        return Ok(None);
+    }
+    if now - session.last_seen_at > Duration::minutes(SEEN_RESOLUTION_MINUTES) {
+        touch(ctx, session.id, user.id, now).await;
+    }
+    Ok(Some(CurrentUser::from_model(&user, Some(session.id))))
+}
+
+/// Best effort: a failed touch must not fail the request.
+async fn touch(ctx: &AppContext, session_id: i64, user_id: i64, now: DateTime<Utc>) {
+    let result = async {
+        session::Entity::update_many()
+            .col_expr(session::Column::LastSeenAt, Expr::value(now))
+            .filter(session::Column::Id.eq(session_id))
+            .exec(&ctx.db)
+            .await?;
+        user::Entity::update_many()
+            .col_expr(user::Column::LastSeenAt, Expr::value(now))
+            .filter(user::Column::Id.eq(user_id))
+            .exec(&ctx.db)
+            .await
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not record last-seen time");
+    }
+}
+
+pub async fn sign_out(ctx: &AppContext, viewer: &CurrentUser) -> AppResult<()> {
+    if let Some(session_id) = viewer.session_id {
+        session::Entity::update_many()
+            .col_expr(session::Column::RevokedAt, Expr::value(ctx.clock.now()))
+            .filter(session::Column::Id.eq(session_id))
+            .exec(&ctx.db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Revokes every session of `user_id`; returns how many were live.
+pub async fn revoke_all_sessions(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
+    let result = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+pub async fn sign_out_everywhere(ctx: &AppContext, viewer: &CurrentUser) -> AppResult<u64> {
+    revoke_all_sessions(&ctx.db, viewer.id, ctx.clock.now()).await
+}
+
+/// Always succeeds from the caller's point of view (no account probing).
+pub async fn request_password_reset(ctx: &AppContext, email: &str) -> AppResult<()> {
+    let email = normalize_email(email);
+    ctx.limits.check("password_reset", &email)?;
+    let txn = db::begin_write(&ctx.db).await?;
+    if let Some(user) = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(&txn)
+        .await?
+    {
+        if user.status == UserStatus::Active.as_str() {
+            send_token_mail(ctx, &txn, &user, PURPOSE_RESET).await?;
+        }
+    }
+    txn.commit().await?;
+    ctx.wake_worker();
+    Ok(())
+}
+
+/// Sets a new password from a reset link and signs the account out
+/// everywhere. Following the link also proves the address.
+pub async fn reset_password(ctx: &AppContext, token: &str, new_password: &str) -> AppResult<()> {
+    password::validate(new_password)?;
+    let hash = password::hash(new_password.to_string()).await?;
+    let now = ctx.clock.now();
+    let txn = db::begin_write(&ctx.db).await?;
+    let used = consume_token(ctx, &txn, token, PURPOSE_RESET).await?;
+    let user = find_user(&txn, used.user_id).await?;
+    let verified = user.email_verified_at.or(Some(now));
+    let mut active: user::ActiveModel = user.into();
+    active.password_hash = Set(hash);
+    active.email_verified_at = Set(verified);
+    active.update(&txn).await?;
+    revoke_all_sessions(&txn, used.user_id, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn change_password(
+    ctx: &AppContext,
+    viewer: &CurrentUser,
+    current: &str,
+    new_password: &str,
+) -> AppResult<()> {
+    password::validate(new_password)?;
+    let user = find_user(&ctx.db, viewer.id).await?;
+    if !password::verify(current.to_string(), user.password_hash.clone()).await? {
+        return Err(AppError::validation(
+            "currentPassword",
+            "is not your current password",
+        ));
+    }
+    let hash = password::hash(new_password.to_string()).await?;
+    let txn = db::begin_write(&ctx.db).await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .filter(user::Column::Id.eq(viewer.id))
+        .exec(&txn)
+        .await?;
+    // Other devices must sign in again; this session stays.
+    let mut others = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(ctx.clock.now()))
+        .filter(session::Column::UserId.eq(viewer.id))
+        .filter(session::Column::RevokedAt.is_null());
+    if let Some(current_session) = viewer.session_id {
+        others = others.filter(session::Column::Id.ne(current_session));
+    }
+    others.exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn update_account(
+    ctx: &AppContext,
+    viewer: &CurrentUser,
+    display_name: Option<&str>,
+    institution: Option<&str>,
+) -> AppResult<user::Model> {
+    let user = find_user(&ctx.db, viewer.id).await?;
+    let mut active: user::ActiveModel = user.into();
+    if let Some(name) = display_name {
+        active.display_name = Set(validate::single_line("displayName", name, 1, 80)?);
+    }
+    if let Some(inst) = institution {
+        active.institution = Set(validate::single_line("institution", inst, 0, 160)?);
+    }
+    Ok(active.update(&ctx.db).await?)
+}
+
+/// Admin changes to another account. Suspension revokes every session in
+/// the same transaction.
+pub struct AccountChange {
+    pub roles: Option<Roles>,
+    pub tier: Option<Tier>,
+    pub status: Option<UserStatus>,
+}
+
+pub async fn admin_update_user(
+    ctx: &AppContext,
+    actor: &CurrentUser,
+    user_id: i64,
+    change: AccountChange,
+) -> AppResult<user::Model> {
+    actor.require_admin()?;
+    if user_id == actor.id {
+        if let Some(roles) = &change.roles {
+            if !roles.has(Role::Admin) {
+                return Err(AppError::forbidden("you cannot remove your own admin role"));
+            }
+        }
+        if change.status == Some(UserStatus::Suspended) {
+            return Err(AppError::forbidden("you cannot suspend yourself"));
+        }
+    }
+    let now = ctx.clock.now();
+    let txn = db::begin_write(&ctx.db).await?;
+    let user = find_user(&txn, user_id).await?;
+    let mut active: user::ActiveModel = user.into();
+    if let Some(roles) = change.roles {
+        if roles.is_empty() {
+            return Err(AppError::validation(
+                "roles",
+                "a user needs at least one role",
+            ));
+        }
+        active.roles = Set(roles.to_string());
+    }
+    if let Some(tier) = change.tier {
+        active.tier = Set(tier.as_str().into());
+    }
+    if let Some(status) = change.status {
+        active.status = Set(status.as_str().into());
+        if status == UserStatus::Suspended {
+            revoke_all_sessions(&txn, user_id, now).await?;
+        }
+    }
+    let user = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+pub async fn find_user(conn: &impl ConnectionTrait, id: i64) -> AppResult<user::Model> {
+    user::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("user"))
+}

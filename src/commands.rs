@@ -1,0 +1,212 @@
+//! Subcommands of the `commons` binary.
+
+use std::{
+    io::{BufRead, IsTerminal},
+    path::PathBuf,
+};
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use migrations::{Migrator, MigratorTrait};
+
+use crate::{
+    App,
+    auth::{Role, Roles, Tier, service as auth},
+    config::Config,
+    graphql::build_schema,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "commons",
+    version,
+    about = "Research Commons: the community platform of the Researcher Workbench"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve HTTP and run the job worker (the default).
+    Serve,
+    /// Apply, roll back or inspect database migrations.
+    Migrate {
+        #[arg(value_enum, default_value = "up")]
+        action: MigrateAction,
+    },
+    /// Write the GraphQL schema (SDL) to a file, or check that it is current.
+    ExportSchema {
+        #[arg(long, default_value = "graphql/schema.graphql")]
+        path: PathBuf,
+        /// Exit non-zero when the file differs from the code.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Fill a fresh database with a small, believable community.
+    SeedDemo,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum MigrateAction {
+    Up,
+    Down,
+    Status,
+    Fresh,
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a verified account. Prompts for the password unless
+    /// --password-stdin is given.
+    Create(CreateUser),
+}
+
+#[derive(Args)]
+pub struct CreateUser {
+    #[arg(long)]
+    email: String,
+    #[arg(long)]
+    name: String,
+    #[arg(long)]
+    handle: Option<String>,
+    #[arg(long, default_value = "")]
+    institution: String,
+    /// Repeatable: researcher, moderator, reviewer, admin.
+    #[arg(long = "role", value_parser = parse_role)]
+    roles: Vec<Role>,
+    #[arg(long, value_parser = parse_tier, default_value = "registered")]
+    tier: Tier,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s)
+        .ok_or_else(|| format!("unknown role {s:?}; use researcher, moderator, reviewer or admin"))
+}
+
+fn parse_tier(s: &str) -> Result<Tier, String> {
+    Tier::parse(s).ok_or_else(|| format!("unknown tier {s:?}; use registered or controlled"))
+}
+
+fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("COMMONS_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,sqlx=warn,tantivy=warn,sea_orm=warn")
+    });
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = if config.log_json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::ExportSchema { path, check } = &command {
+        return export_schema(path, *check);
+    }
+    let config = Config::from_env()?;
+    init_tracing(&config);
+    match command {
+        Command::Serve => {
+            let bind = config.bind;
+            let app = App::build(config).await?;
+            app.serve(bind, crate::shutdown_signal()).await
+        }
+        Command::Migrate { action } => migrate(config, action).await,
+        Command::User {
+            command: UserCommand::Create(args),
+        } => create_user(config, args).await,
+        Command::SeedDemo => {
+            let app = App::build(config).await?;
+            crate::seed::seed_demo(&app.ctx).await
+        }
+        Command::ExportSchema { .. } => Ok(()),
+    }
+}
+
+fn export_schema(path: &PathBuf, check: bool) -> anyhow::Result<()> {
+    let sdl = build_schema(None).sdl();
+    if check {
+        let current =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        anyhow::ensure!(
+            current == sdl,
+            "{} is out of date; run `commons export-schema` and commit the result",
+            path.display()
+        );
+        println!("{} is up to date", path.display());
+        return Ok(());
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, sdl)?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+async fn migrate(config: Config, action: MigrateAction) -> anyhow::Result<()> {
+    let db = crate::db::connect(&config.database_url).await?;
+    match action {
+        MigrateAction::Up => Migrator::up(&db, None).await?,
+        MigrateAction::Down => Migrator::down(&db, Some(1)).await?,
+        MigrateAction::Status => Migrator::status(&db).await?,
+        MigrateAction::Fresh => Migrator::fresh(&db).await?,
+    }
+    Ok(())
+}
+
+async fn create_user(config: Config, args: CreateUser) -> anyhow::Result<()> {
+    let password = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else {
+        anyhow::ensure!(
+            std::io::stdin().is_terminal(),
+            "no terminal to prompt on; use --password-stdin"
+        );
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Repeat password: ")?;
+        anyhow::ensure!(first == second, "the passwords differ");
+        first
+    };
+    let app = App::build(config).await?;
+    let roles = if args.roles.is_empty() {
+        vec![Role::Researcher]
+    } else {
+        args.roles
+    };
+    let user = auth::create_account(
+        &app.ctx,
+        auth::NewAccount {
+            sign_up: auth::SignUp {
+                email: args.email,
+                password,
+                display_name: args.name,
+                institution: Some(args.institution),
+                handle: args.handle,
+            },
+            roles: Roles::new(roles),
+            tier: args.tier,
+            verified: true,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "created user {} (@{}, id {})",
+        user.email, user.handle, user.id
+    );
+    Ok(())
+}

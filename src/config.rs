@@ -1,0 +1,379 @@
+//! Configuration from `COMMONS_*` environment variables, with laptop-safe
+//! defaults. Every value is validated at start-up; a bad one stops the process
+//! with one line naming the variable and the problem.
+
+use std::{collections::BTreeSet, net::SocketAddr, path::PathBuf, time::Duration};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Test,
+    Production,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MailerConfig {
+    /// One `.eml` file per message under `<data>/mail/`.
+    File(PathBuf),
+    /// lettre connection URL, e.g. `smtp://user:pass@mail.example.org:587?tls=required`.
+    Smtp(String),
+    /// Kept in memory; for tests.
+    Memory,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SearchConfig {
+    Tantivy(PathBuf),
+    Meilisearch {
+        url: String,
+        api_key: String,
+        index_prefix: String,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub env: Environment,
+    pub data_dir: PathBuf,
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub auto_migrate: bool,
+    pub secret_key: String,
+    pub public_url: String,
+    pub allowed_email_domains: BTreeSet<String>,
+    pub mailer: MailerConfig,
+    pub mail_from: String,
+    pub search: SearchConfig,
+    pub moderation_dir: Option<PathBuf>,
+    pub session_ttl: Duration,
+    pub cookie_secure: bool,
+    pub introspection: bool,
+    pub limits: GraphqlLimits,
+    pub max_body_bytes: usize,
+    pub run_worker: bool,
+    pub frontend_dir: Option<PathBuf>,
+    pub log_json: bool,
+    /// Approvals an exemption request needs (1 or 2).
+    pub exemption_approvals: u8,
+    /// Business days from submission until an exemption request is due.
+    pub exemption_sla_days: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct GraphqlLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_recursive_depth: usize,
+    pub max_aliases: usize,
+    pub max_batch: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    pub var: String,
+    pub problem: String,
+}
+
+fn bad(var: &str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var: var.to_string(),
+        problem: problem.into(),
+    }
+}
+
+/// Reads variables through a lookup function so tests can pass a map.
+struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Vars<'_> {
+    fn get(&self, var: &str) -> Option<String> {
+        (self.0)(var)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn parse<T: std::str::FromStr>(&self, var: &str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.get(var) {
+            None => Ok(default),
+            Some(raw) => raw
+                .parse()
+                .map_err(|e| bad(var, format!("invalid value {raw:?}: {e}"))),
+        }
+    }
+
+    fn flag(&self, var: &str, default: bool) -> Result<bool, ConfigError> {
+        match self
+            .get(var)
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None => Ok(default),
+            Some("1" | "true" | "yes" | "on") => Ok(true),
+            Some("0" | "false" | "no" | "off") => Ok(false),
+            Some(other) => Err(bad(var, format!("expected true or false, got {other:?}"))),
+        }
+    }
+
+    fn range(
+        &self,
+        var: &str,
+        default: usize,
+        min: usize,
+        max: usize,
+    ) -> Result<usize, ConfigError> {
+        let value: usize = self.parse(var, default)?;
+        if value < min || value > max {
+            return Err(bad(
+                var,
+                format!("must be between {min} and {max}, got {value}"),
+            ));
+        }
+        Ok(value)
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(&|var| std::env::var(var).ok())
+    }
+
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(lookup);
+        let env = match vars.get("COMMONS_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("test") => Environment::Test,
+            Some("production") => Environment::Production,
+            Some(other) => {
+                return Err(bad(
+                    "COMMONS_ENV",
+                    format!("expected development, test or production, got {other:?}"),
+                ));
+            }
+        };
+        let production = env == Environment::Production;
+        let data_dir = PathBuf::from(
+            vars.get("COMMONS_DATA_DIR")
+                .unwrap_or_else(|| "./data".into()),
+        );
+        let bind: SocketAddr =
+            vars.parse("COMMONS_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
+
+        let database_url = match vars.get("COMMONS_DATABASE_URL") {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => url,
+            Some(url) if url.starts_with("sqlite:") => url,
+            Some(url) => {
+                return Err(bad(
+                    "COMMONS_DATABASE_URL",
+                    format!("expected a postgres:// or sqlite: URL, got {url:?}"),
+                ));
+            }
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join("commons.db").display()
+            ),
+        };
+        if production && database_url.starts_with("sqlite:") {
+            return Err(bad(
+                "COMMONS_DATABASE_URL",
+                "production needs PostgreSQL (postgres://…); SQLite is for a single laptop",
+            ));
+        }
+
+        let secret_key = match vars.get("COMMONS_SECRET_KEY") {
+            Some(key) if key.len() < 32 => {
+                return Err(bad("COMMONS_SECRET_KEY", "must be at least 32 characters"));
+            }
+            Some(key) => key,
+            None if production => {
+                return Err(bad("COMMONS_SECRET_KEY", "is required in production"));
+            }
+            // Development only: a fixed key is fine for signed links on a laptop.
+            None => "development-secret-key-not-for-production-use".into(),
+        };
+
+        let public_url = vars
+            .get("COMMONS_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{bind}"));
+        let parsed = url::Url::parse(&public_url)
+            .map_err(|e| bad("COMMONS_PUBLIC_URL", format!("not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(bad("COMMONS_PUBLIC_URL", "must be an http(s) URL"));
+        }
+        let public_url = public_url.trim_end_matches('/').to_string();
+
+        let allowed_email_domains: BTreeSet<String> = vars
+            .get("COMMONS_ALLOWED_EMAIL_DOMAINS")
+            .unwrap_or_else(|| "researchallofus.org".into())
+            .split(',')
+            .map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase())
+            .filter(|d| !d.is_empty())
+            .collect();
+        if allowed_email_domains.is_empty()
+            || allowed_email_domains
+                .iter()
+                .any(|d| !d.contains('.') || d.contains(char::is_whitespace))
+        {
+            return Err(bad(
+                "COMMONS_ALLOWED_EMAIL_DOMAINS",
+                "expected a comma-separated list of domains such as researchallofus.org",
+            ));
+        }
+
+        let mailer = match vars.get("COMMONS_MAILER").as_deref() {
+            None | Some("file") => MailerConfig::File(data_dir.join("mail")),
+            Some("memory") => MailerConfig::Memory,
+            Some("smtp") => {
+                MailerConfig::Smtp(vars.get("COMMONS_SMTP_URL").ok_or_else(|| {
+                    bad("COMMONS_SMTP_URL", "is required when COMMONS_MAILER=smtp")
+                })?)
+            }
+            Some(other) => {
+                return Err(bad(
+                    "COMMONS_MAILER",
+                    format!("expected file, smtp or memory, got {other:?}"),
+                ));
+            }
+        };
+        if production && mailer != MailerConfig::Memory && !matches!(mailer, MailerConfig::Smtp(_))
+        {
+            return Err(bad(
+                "COMMONS_MAILER",
+                "production needs smtp; the file mailer would silently keep mail on disk",
+            ));
+        }
+        if production && mailer == MailerConfig::Memory {
+            return Err(bad("COMMONS_MAILER", "production needs smtp"));
+        }
+        let mail_from = vars
+            .get("COMMONS_MAIL_FROM")
+            .unwrap_or_else(|| "Research Commons <no-reply@researchallofus.org>".into());
+        mail_from
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|e| bad("COMMONS_MAIL_FROM", format!("not a mailbox: {e}")))?;
+
+        let search = match (vars.get("MEILI_URL"), vars.get("MEILI_MASTER_KEY")) {
+            (Some(url), Some(api_key)) => SearchConfig::Meilisearch {
+                url,
+                api_key,
+                index_prefix: vars
+                    .get("COMMONS_MEILI_INDEX_PREFIX")
+                    .unwrap_or_else(|| "commons_".into()),
+            },
+            (Some(_), None) => {
+                return Err(bad("MEILI_MASTER_KEY", "is required when MEILI_URL is set"));
+            }
+            _ => SearchConfig::Tantivy(data_dir.join("search")),
+        };
+
+        let limits = GraphqlLimits {
+            max_depth: vars.range("COMMONS_GRAPHQL_MAX_DEPTH", 12, 2, 64)?,
+            max_complexity: vars.range("COMMONS_GRAPHQL_MAX_COMPLEXITY", 5_000, 10, 1_000_000)?,
+            max_recursive_depth: vars.range("COMMONS_GRAPHQL_MAX_RECURSION", 32, 4, 256)?,
+            max_aliases: vars.range("COMMONS_GRAPHQL_MAX_ALIASES", 30, 1, 1_000)?,
+            max_batch: vars.range("COMMONS_GRAPHQL_MAX_BATCH", 10, 1, 100)?,
+        };
+
+        let exemption_approvals = vars.range("COMMONS_EXEMPTION_APPROVALS", 2, 1, 2)? as u8;
+        let exemption_sla_days = vars.range("COMMONS_EXEMPTION_SLA_DAYS", 10, 1, 90)? as u32;
+
+        Ok(Config {
+            env,
+            bind,
+            database_url,
+            auto_migrate: vars.flag("COMMONS_AUTO_MIGRATE", true)?,
+            secret_key,
+            public_url,
+            allowed_email_domains,
+            mailer,
+            mail_from,
+            search,
+            moderation_dir: vars.get("COMMONS_MODERATION_DIR").map(PathBuf::from),
+            session_ttl: Duration::from_secs(
+                vars.range("COMMONS_SESSION_TTL_HOURS", 24 * 30, 1, 24 * 365)? as u64 * 3600,
+            ),
+            cookie_secure: vars.flag("COMMONS_COOKIE_SECURE", production)?,
+            introspection: vars.flag("COMMONS_GRAPHQL_INTROSPECTION", !production)?,
+            limits,
+            max_body_bytes: vars.range(
+                "COMMONS_MAX_BODY_BYTES",
+                256 * 1024,
+                1024,
+                16 * 1024 * 1024,
+            )?,
+            run_worker: vars.flag("COMMONS_WORKER", true)?,
+            frontend_dir: vars.get("COMMONS_FRONTEND_DIR").map(PathBuf::from),
+            log_json: vars.flag("COMMONS_LOG_JSON", production)?,
+            exemption_approvals,
+            exemption_sla_days,
+            data_dir,
+        })
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.env == Environment::Production
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(&move |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_laptop_safe() {
+        let c = config(&[]).expect("defaults");
+        assert!(c.is_sqlite());
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert!(c.allowed_email_domains.contains("researchallofus.org"));
+        assert!(matches!(c.mailer, MailerConfig::File(_)));
+        assert!(!c.cookie_secure);
+    }
+
+    #[test]
+    fn invalid_values_name_the_variable() {
+        let err = config(&[("COMMONS_BIND", "nowhere")]).unwrap_err();
+        assert!(err.to_string().starts_with("COMMONS_BIND: "), "{err}");
+        let err = config(&[("COMMONS_AUTO_MIGRATE", "maybe")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("COMMONS_AUTO_MIGRATE: "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn production_refuses_unsafe_defaults() {
+        let pg = ("COMMONS_DATABASE_URL", "postgres://db/commons");
+        let key = ("COMMONS_SECRET_KEY", "0123456789abcdef0123456789abcdef");
+        let smtp = [
+            ("COMMONS_MAILER", "smtp"),
+            ("COMMONS_SMTP_URL", "smtp://mail:587"),
+        ];
+        let prod = ("COMMONS_ENV", "production");
+
+        let err = config(&[prod, key, smtp[0], smtp[1]]).unwrap_err();
+        assert_eq!(err.var, "COMMONS_DATABASE_URL");
+        let err = config(&[prod, pg, smtp[0], smtp[1]]).unwrap_err();
+        assert_eq!(err.var, "COMMONS_SECRET_KEY");
+        let err = config(&[prod, pg, key]).unwrap_err();
+        assert_eq!(err.var, "COMMONS_MAILER");
+        let ok = config(&[prod, pg, key, smtp[0], smtp[1]]).expect("safe production config");
+        assert!(ok.cookie_secure);
+        assert!(!ok.introspection);
+    }
+}

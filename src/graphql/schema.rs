@@ -1,0 +1,55 @@
+//! The schema: each domain contributes a query and a mutation object.
+
+use async_graphql::{EmptySubscription, MergedObject, Schema, dataloader::DataLoader};
+
+use super::extensions::{AliasLimit, ErrorCodes};
+use crate::{
+    auth::{
+        graphql::{AuthMutation, AuthQuery},
+        loaders::UserLoader,
+    },
+    context::AppContext,
+};
+
+#[derive(MergedObject, Default)]
+pub struct Query(AuthQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(AuthMutation);
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Builds the schema with its limits. `ctx` is `None` when only the SDL is
+/// needed (`export-schema`).
+pub fn build_schema(ctx: Option<AppContext>) -> AppSchema {
+    let limits = ctx
+        .as_ref()
+        .map(|c| c.config.limits)
+        .unwrap_or(crate::config::GraphqlLimits {
+            max_depth: 12,
+            max_complexity: 5_000,
+            max_recursive_depth: 32,
+            max_aliases: 30,
+            max_batch: 10,
+        });
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_recursive_depth(limits.max_recursive_depth)
+        .limit_directives(8)
+        .extension(ErrorCodes)
+        .extension(AliasLimit(limits.max_aliases));
+    if let Some(ctx) = ctx {
+        if !ctx.config.introspection {
+            builder = builder.disable_introspection().disable_suggestions();
+        }
+        builder = builder.data(loaders(&ctx)).data(ctx);
+    }
+    builder.finish()
+}
+
+/// DataLoaders, one per relation. They live as long as the schema; each
+/// request's batch window is the loader's delay.
+fn loaders(ctx: &AppContext) -> DataLoader<UserLoader> {
+    DataLoader::new(UserLoader::new(ctx.db.clone()), tokio::spawn)
+}

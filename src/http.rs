@@ -1,0 +1,403 @@
+//! HTTP: routes, the GraphQL endpoint with its CSRF and size rules,
+//! health checks, request ids, and the embedded frontend.
+
+use std::time::Instant;
+
+use async_graphql::{BatchRequest, BatchResponse, http::GraphiQLSource};
+use poem::{
+    Body, Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Route, get, handler,
+    http::{HeaderValue, Method, StatusCode, header},
+    web::{Data, Query},
+};
+use rust_embed::RustEmbed;
+use serde_json::json;
+
+use crate::{
+    auth::{graphql::SESSION_COOKIE, service as auth},
+    context::AppContext,
+    graphql::{AppSchema, RequestAuth},
+    jobs::queue,
+};
+
+/// The custom header that marks a request as same-origin script: browsers
+/// refuse to send custom headers cross-site without a CORS preflight, which
+/// this server never grants.
+pub const CSRF_HEADER: &str = "x-commons-csrf";
+
+#[derive(RustEmbed)]
+#[folder = "frontend/"]
+struct Frontend;
+
+pub fn routes(ctx: AppContext, schema: AppSchema) -> impl Endpoint {
+    Route::new()
+        .at("/graphql", get(graphql_get).post(graphql_post))
+        .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .nest("/", get(frontend))
+        .data(ctx)
+        .data(schema)
+        .with(RequestIdTrace)
+}
+
+/// A GraphQL-shaped error body for failures before execution.
+fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(
+            json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
+                .to_string(),
+        )
+}
+
+fn bearer_or_cookie(req: &Request) -> Option<(String, bool)> {
+    if let Some(value) = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        if let Some(token) = value.strip_prefix("Bearer ") {
+            return Some((token.trim().to_string(), false));
+        }
+    }
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| (value.to_string(), true))
+}
+
+async fn request_auth(ctx: &AppContext, req: &Request) -> Result<RequestAuth, Response> {
+    let mut auth_data = RequestAuth {
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .take(255)
+            .collect(),
+        client_ip: req
+            .remote_addr()
+            .as_socket_addr()
+            .map(|a| a.ip().to_string()),
+        ..Default::default()
+    };
+    if let Some((token, via_cookie)) = bearer_or_cookie(req) {
+        match auth::authenticate(ctx, &token).await {
+            Ok(user) => {
+                auth_data.user = user;
+                auth_data.via_cookie = via_cookie;
+            }
+            Err(e) => {
+                tracing::error!(error = ?e, "session lookup failed");
+                return Err(error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "INTERNAL",
+                    "the server could not check your session; try again",
+                ));
+            }
+        }
+    }
+    Ok(auth_data)
+}
+
+fn is_json(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
+}
+
+#[handler]
+async fn graphql_post(
+    req: &Request,
+    body: Body,
+    Data(ctx): Data<&AppContext>,
+    Data(schema): Data<&AppSchema>,
+) -> Response {
+    // async-graphql would read any content type as JSON, which would let a
+    // cross-site `text/plain` form post carry the session cookie into a
+    // mutation. Only JSON or an explicit CSRF header gets through.
+    if !is_json(req) && !req.headers().contains_key(CSRF_HEADER) {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "CSRF_REJECTED",
+            "send GraphQL requests as application/json",
+        );
+    }
+    let bytes = match body.into_bytes_limit(ctx.config.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(poem::error::ReadBodyError::PayloadTooLarge) => {
+            return error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                &format!(
+                    "the request body exceeds {} bytes",
+                    ctx.config.max_body_bytes
+                ),
+            );
+        }
+        Err(_) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "could not read the request body",
+            );
+        }
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+        Ok(batch) => batch,
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("the body is not a valid GraphQL request: {e}"),
+            );
+        }
+    };
+    if let BatchRequest::Batch(items) = &batch {
+        if items.len() > ctx.config.limits.max_batch {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BATCH_TOO_LARGE",
+                &format!(
+                    "a batch may hold at most {} operations (got {})",
+                    ctx.config.limits.max_batch,
+                    items.len()
+                ),
+            );
+        }
+        if items.is_empty() {
+            return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", "empty batch");
+        }
+    }
+    let auth = match request_auth(ctx, req).await {
+        Ok(auth) => auth,
+        Err(resp) => return resp,
+    };
+    let response = schema.execute_batch(batch.data(auth)).await;
+    batch_to_response(response)
+}
+
+fn batch_to_response(response: BatchResponse) -> Response {
+    let headers = response.http_headers_iter().collect::<Vec<_>>();
+    let body = match serde_json::to_string(&response) {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::error!(error = %e, "could not serialise a GraphQL response");
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+            );
+        }
+    };
+    let mut resp = Response::builder()
+        .content_type("application/json")
+        .body(body);
+    for (name, value) in headers {
+        resp.headers_mut().append(name, value);
+    }
+    resp
+}
+
+#[derive(serde::Deserialize)]
+struct GetParams {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+}
+
+/// GraphiQL in a browser; read-only queries for GET clients. A mutation is
+/// never run over GET, whatever the caller's session.
+#[handler]
+async fn graphql_get(
+    req: &Request,
+    Query(params): Query<GetParams>,
+    Data(ctx): Data<&AppContext>,
+    Data(schema): Data<&AppSchema>,
+) -> Response {
+    let Some(query) = params.query else {
+        return poem::web::Html(GraphiQLSource::build().endpoint("/graphql").finish())
+            .into_response();
+    };
+    let doc = match async_graphql::parser::parse_query(&query) {
+        Ok(doc) => doc,
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "GRAPHQL_PARSE_FAILED",
+                &e.to_string(),
+            );
+        }
+    };
+    let has_mutation = doc
+        .operations
+        .iter()
+        .any(|(_, op)| op.node.ty != async_graphql::parser::types::OperationType::Query);
+    if has_mutation {
+        return error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "mutations must be sent with POST",
+        );
+    }
+    let mut request = async_graphql::Request::new(query);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(vars) = params.variables {
+        match serde_json::from_str(&vars) {
+            Ok(v) => request = request.variables(async_graphql::Variables::from_json(v)),
+            Err(_) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    "variables are not valid JSON",
+                );
+            }
+        }
+    }
+    let auth = match request_auth(ctx, req).await {
+        Ok(auth) => auth,
+        Err(resp) => return resp,
+    };
+    let response = schema.execute(request.data(auth)).await;
+    batch_to_response(BatchResponse::Single(response))
+}
+
+#[handler]
+async fn healthz() -> Response {
+    Response::builder()
+        .content_type("application/json")
+        .body(json!({ "status": "ok" }).to_string())
+}
+
+/// Ready when the database answers. Search and the job queue are reported
+/// (with the index lag) but do not make the process unready: writes keep
+/// working while the search engine is down, and the queue catches up.
+#[handler]
+async fn readyz(Data(ctx): Data<&AppContext>) -> Response {
+    let db_ok = ctx.db.ping().await.is_ok();
+    let lag = queue::lag(&ctx.db, ctx.clock.now()).await.ok();
+    let search = ctx.search_status().await;
+    let status = if db_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(
+            json!({
+                "status": if db_ok { "ready" } else { "unavailable" },
+                "database": if db_ok { "ok" } else { "unreachable" },
+                "search": search,
+                "jobs": lag,
+            })
+            .to_string(),
+        )
+}
+
+/// Serves the single-page frontend; unknown paths without a file extension
+/// get `index.html`, so deep links survive a reload.
+#[handler]
+async fn frontend(req: &Request) -> Response {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
+    let path = req.uri().path().trim_start_matches('/');
+    let (file, name) = match Frontend::get(path).filter(|_| !path.is_empty()) {
+        Some(file) => (file, path.to_string()),
+        None if !path.rsplit('/').next().unwrap_or("").contains('.') => {
+            match Frontend::get("index.html") {
+                Some(file) => (file, "index.html".to_string()),
+                None => return StatusCode::NOT_FOUND.into_response(),
+            }
+        }
+        None => return StatusCode::NOT_FOUND.into_response(),
+    };
+    let content_type = match name.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "json" => "application/json",
+        _ => "application/octet-stream",
+    };
+    let cache = if name == "index.html" {
+        "no-cache"
+    } else {
+        "public, max-age=300"
+    };
+    Response::builder()
+        .content_type(content_type)
+        .header(header::CACHE_CONTROL, cache)
+        .header(
+            "content-security-policy",
+            "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; \
+             connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        )
+        .body(file.data.into_owned())
+}
+
+/// Gives each request an id (or keeps the caller's `x-request-id`), logs it
+/// with the outcome, and adds baseline security headers.
+struct RequestIdTrace;
+
+impl<E: Endpoint> Middleware<E> for RequestIdTrace {
+    type Output = RequestIdTraceEndpoint<E>;
+    fn transform(&self, ep: E) -> Self::Output {
+        RequestIdTraceEndpoint(ep)
+    }
+}
+
+struct RequestIdTraceEndpoint<E>(E);
+
+impl<E: Endpoint> Endpoint for RequestIdTraceEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Self::Output> {
+        let request_id = req
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            .map(str::to_string)
+            .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        let span = tracing::info_span!("request", id = %request_id, method = %req.method(), path = %req.uri().path());
+        let _enter = span.enter();
+        let started = Instant::now();
+        let result = self.0.call(req).await;
+        let mut resp = match result {
+            Ok(out) => out.into_response(),
+            Err(err) => err.into_response(),
+        };
+        let status = resp.status();
+        tracing::info!(
+            status = status.as_u16(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "handled"
+        );
+        let headers = resp.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            headers.insert("x-request-id", value);
+        }
+        headers.insert(
+            "x-content-type-options",
+            HeaderValue::from_static("nosniff"),
+        );
+        headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+        headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+        Ok(resp)
+    }
+}

@@ -1,0 +1,200 @@
+//! Enqueueing and claiming jobs.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Statement,
+    sea_query::OnConflict,
+};
+use serde::Serialize;
+
+use crate::{
+    entities::job,
+    error::{AppError, AppResult},
+};
+
+/// A job to enqueue. `kind` selects the handler in `worker::dispatch`.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub kind: &'static str,
+    pub payload: serde_json::Value,
+    /// At most one job ever exists per dedupe key (idempotency).
+    pub dedupe_key: Option<String>,
+    /// Jobs with the same ordering key run one at a time, in enqueue order.
+    pub ordering_key: Option<String>,
+    pub run_at: Option<DateTime<Utc>>,
+}
+
+impl NewJob {
+    pub fn new(kind: &'static str, payload: impl Serialize) -> AppResult<Self> {
+        Ok(Self {
+            kind,
+            payload: serde_json::to_value(payload).map_err(AppError::internal)?,
+            dedupe_key: None,
+            ordering_key: None,
+            run_at: None,
+        })
+    }
+
+    pub fn dedupe(mut self, key: impl Into<String>) -> Self {
+        self.dedupe_key = Some(key.into());
+        self
+    }
+
+    pub fn ordered_by(mut self, key: impl Into<String>) -> Self {
+        self.ordering_key = Some(key.into());
+        self
+    }
+
+    pub fn at(mut self, when: DateTime<Utc>) -> Self {
+        self.run_at = Some(when);
+        self
+    }
+}
+
+/// Enqueues `job` on `conn`, which should be the caller's transaction.
+/// Returns false when a job with the same dedupe key already exists.
+pub async fn enqueue(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    job: NewJob,
+) -> AppResult<bool> {
+    let row = job::ActiveModel {
+        kind: Set(job.kind.to_string()),
+        payload: Set(job.payload.to_string()),
+        dedupe_key: Set(job.dedupe_key.clone()),
+        ordering_key: Set(job.ordering_key),
+        status: Set("pending".into()),
+        attempts: Set(0),
+        max_attempts: Set(12),
+        run_at: Set(job.run_at.unwrap_or(now)),
+        locked_until: Set(None),
+        locked_by: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        finished_at: Set(None),
+        ..Default::default()
+    };
+    if job.dedupe_key.is_some() {
+        let inserted = job::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(job::Column::DedupeKey)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+        Ok(inserted > 0)
+    } else {
+        job::Entity::insert(row)
+            .exec_without_returning(conn)
+            .await?;
+        Ok(true)
+    }
+}
+
+#[derive(Debug, FromQueryResult)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+}
+
+/// Claims up to `limit` due jobs for `worker`, leasing them for `lease`.
+///
+/// A job is due when it is pending and its time has come, or when it is
+/// running under an expired lease (its worker died). A job with an ordering
+/// key waits while an older job with the same key is unfinished. On
+/// PostgreSQL, `FOR UPDATE SKIP LOCKED` lets many workers share the queue;
+/// SQLite serialises writers, so the same statement is safe without it.
+pub async fn claim(
+    conn: &impl ConnectionTrait,
+    worker: &str,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: u64,
+) -> AppResult<Vec<ClaimedJob>> {
+    let backend = conn.get_database_backend();
+    let lock = if backend == DbBackend::Postgres {
+        "FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let (p1, p2, p3, p4) = placeholders(backend);
+    let sql = format!(
+        "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = {p1}, locked_until = {p2}
+         WHERE id IN (
+           SELECT j.id FROM jobs j
+           WHERE ((j.status = 'pending' AND j.run_at <= {p3})
+                  OR (j.status = 'running' AND j.locked_until < {p3}))
+             AND (j.ordering_key IS NULL OR NOT EXISTS (
+                   SELECT 1 FROM jobs older
+                   WHERE older.ordering_key = j.ordering_key
+                     AND older.id < j.id
+                     AND older.status IN ('pending', 'running')))
+           ORDER BY j.run_at, j.id
+           LIMIT {p4}
+           {lock})
+         RETURNING id, kind, payload, attempts, max_attempts"
+    );
+    let stmt = Statement::from_sql_and_values(
+        backend,
+        sql,
+        [
+            worker.into(),
+            (now + lease).into(),
+            now.into(),
+            (limit as i64).into(),
+        ],
+    );
+    let mut jobs = ClaimedJob::find_by_statement(stmt).all(conn).await?;
+    jobs.sort_by_key(|j| j.id);
+    Ok(jobs)
+}
+
+fn placeholders(backend: DbBackend) -> (&'static str, &'static str, &'static str, &'static str) {
+    match backend {
+        DbBackend::Postgres => ("$1", "$2", "$3", "$4"),
+        _ => ("?1", "?2", "?3", "?4"),
+    }
+}
+
+/// Counts of the queue for `/readyz` and metrics: pending jobs and the age of
+/// the oldest one, in seconds.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct QueueLag {
+    pub pending: i64,
+    pub failed: i64,
+    pub oldest_pending_seconds: i64,
+}
+
+pub async fn lag(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> AppResult<QueueLag> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        pending: i64,
+        failed: i64,
+        oldest: Option<DateTime<Utc>>,
+    }
+    let backend = conn.get_database_backend();
+    let row = Row::find_by_statement(Statement::from_string(
+        backend,
+        "SELECT
+           COUNT(CASE WHEN status IN ('pending','running') THEN 1 END) AS pending,
+           COUNT(CASE WHEN status = 'failed' THEN 1 END) AS failed,
+           MIN(CASE WHEN status IN ('pending','running') THEN created_at END) AS oldest
+         FROM jobs WHERE status <> 'done'",
+    ))
+    .one(conn)
+    .await?;
+    Ok(row
+        .map(|r| QueueLag {
+            pending: r.pending,
+            failed: r.failed,
+            oldest_pending_seconds: r
+                .oldest
+                .map(|t| (now - t).num_seconds().max(0))
+                .unwrap_or(0),
+        })
+        .unwrap_or_default())
+}

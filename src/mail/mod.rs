@@ -1,0 +1,162 @@
+//! Outgoing mail: one `Mailer` with SMTP (production), file (laptop default:
+//! one `.eml` per message) and memory (tests) backends. Mail is never sent
+//! inline from a request: callers enqueue a `mail` job in their transaction
+//! and the worker delivers it, retrying while the server is unreachable.
+
+pub mod templates;
+
+use std::{
+    path::PathBuf,
+    sync::{Arc, Mutex},
+};
+
+use lettre::{
+    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    message::{
+        Mailbox, MultiPart, SinglePart,
+        header::{ContentType, HeaderName, HeaderValue},
+    },
+};
+use serde::{Deserialize, Serialize};
+
+use crate::config::MailerConfig;
+
+/// A fully rendered message, as stored in a `mail` job's payload.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OutgoingMail {
+    pub to: String,
+    pub to_name: String,
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+    /// Extra headers such as `List-Unsubscribe`.
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+}
+
+/// A message as the memory backend kept it.
+#[derive(Clone, Debug)]
+pub struct SentMail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub raw: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// Worth retrying later: connection refused, 4xx, timeouts.
+    #[error("transient mail failure: {0}")]
+    Transient(String),
+    /// The server refused for good (5xx) or the message is malformed.
+    #[error("permanent mail failure: {0}")]
+    Permanent(String),
+}
+
+#[derive(Clone)]
+pub enum Mailer {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    File(PathBuf),
+    Memory(Arc<Mutex<Vec<SentMail>>>),
+}
+
+impl Mailer {
+    pub fn from_config(config: &MailerConfig) -> anyhow::Result<Self> {
+        Ok(match config {
+            MailerConfig::Smtp(url) => Mailer::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| anyhow::anyhow!("COMMONS_SMTP_URL: {e}"))?
+                    .build(),
+            ),
+            MailerConfig::File(dir) => {
+                std::fs::create_dir_all(dir)?;
+                Mailer::File(dir.clone())
+            }
+            MailerConfig::Memory => Mailer::Memory(Arc::default()),
+        })
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Mailer::Smtp(_) => "smtp",
+            Mailer::File(_) => "file",
+            Mailer::Memory(_) => "memory",
+        }
+    }
+
+    /// Messages the memory backend has kept (empty for other backends).
+    pub fn sent(&self) -> Vec<SentMail> {
+        match self {
+            Mailer::Memory(store) => store.lock().map(|s| s.clone()).unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub async fn send(&self, from: &str, mail: &OutgoingMail) -> Result<(), MailError> {
+        let message = build_message(from, mail)?;
+        match self {
+            Mailer::Smtp(transport) => match transport.send(message).await {
+                Ok(_) => Ok(()),
+                Err(e) if e.is_permanent() => Err(MailError::Permanent(e.to_string())),
+                Err(e) => Err(MailError::Transient(e.to_string())),
+            },
+            Mailer::File(dir) => {
+                let name = format!(
+                    "{}-{}.eml",
+                    chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f"),
+                    uuid::Uuid::new_v4().simple()
+                );
+                tokio::fs::write(dir.join(name), message.formatted())
+                    .await
+                    .map_err(|e| MailError::Transient(e.to_string()))
+            }
+            Mailer::Memory(store) => {
+                let raw = String::from_utf8_lossy(&message.formatted()).into_owned();
+                if let Ok(mut store) = store.lock() {
+                    store.push(SentMail {
+                        to: mail.to.clone(),
+                        subject: mail.subject.clone(),
+                        text: mail.text.clone(),
+                        html: mail.html.clone(),
+                        headers: mail.headers.clone(),
+                        raw,
+                    });
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn build_message(from: &str, mail: &OutgoingMail) -> Result<Message, MailError> {
+    let permanent = |e: &dyn std::fmt::Display| MailError::Permanent(e.to_string());
+    let from: Mailbox = from.parse().map_err(|e| permanent(&e))?;
+    let to = Mailbox::new(
+        Some(mail.to_name.clone()),
+        mail.to.parse().map_err(|e| permanent(&e))?,
+    );
+    let mut builder = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(mail.subject.clone());
+    for (name, value) in &mail.headers {
+        let name = HeaderName::new_from_ascii(name.clone()).map_err(|e| permanent(&e))?;
+        builder = builder.raw_header(HeaderValue::new(name, value.clone()));
+    }
+    let text = SinglePart::builder()
+        .header(ContentType::TEXT_PLAIN)
+        .body(mail.text.clone());
+    let result = match &mail.html {
+        Some(html) => builder.multipart(
+            MultiPart::alternative().singlepart(text).singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_HTML)
+                    .body(html.clone()),
+            ),
+        ),
+        None => builder.singlepart(text),
+    };
+    result.map_err(|e| permanent(&e))
+}
