@@ -1,0 +1,8 @@
+//! The integration suite: one binary, every test on SQLite and again on
+//! PostgreSQL when `TEST_DATABASE_URL` is set.
+
+mod helpers;
+
+mod accounts;
+mod http_limits;
+mod schema;
