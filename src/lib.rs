@@ -15,6 +15,7 @@ pub mod http;
 pub mod jobs;
 pub mod mail;
 pub mod markdown;
+pub mod notifications;
 pub mod ratelimit;
 pub mod seed;
 pub mod validate;

@@ -5,6 +5,8 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_accounts;
 mod m20261124_000002_jobs;
+mod m20261124_000005_notifications;
+mod m20261124_000020_workspaces;
 
 pub struct Migrator;
 
@@ -14,6 +16,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_accounts::Migration),
             Box::new(m20261124_000002_jobs::Migration),
+            Box::new(m20261124_000005_notifications::Migration),
+            Box::new(m20261124_000020_workspaces::Migration),
         ]
     }
 }

@@ -2,6 +2,12 @@
 //! them in its own types and never exposes them directly.
 
 pub mod job;
+pub mod notification;
 pub mod session;
 pub mod user;
 pub mod user_token;
+pub mod workspace;
+pub mod workspace_collaborator;
+pub mod workspace_data_type;
+pub mod workspace_revision;
+pub mod workspace_tag;

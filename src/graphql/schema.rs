@@ -9,13 +9,14 @@ use crate::{
         loaders::UserLoader,
     },
     context::AppContext,
+    notifications::graphql::{NotificationMutation, NotificationQuery},
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(AuthQuery);
+pub struct Query(AuthQuery, NotificationQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation);
+pub struct Mutation(AuthMutation, NotificationMutation);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -1,0 +1,155 @@
+//! Creating and reading notifications. Domains call [`notify`] inside their
+//! own write transaction, so a notification exists exactly when the change
+//! that caused it does.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+};
+use serde_json::json;
+
+use crate::{
+    auth::CurrentUser,
+    context::AppContext,
+    entities::{notification, user},
+    error::{AppError, AppResult},
+    jobs::{self, NewJob},
+    mail::{OutgoingMail, templates},
+};
+
+pub struct NewNotification {
+    pub user_id: i64,
+    /// A stable kind: reply, mention, quote, accepted_answer,
+    /// watched_category_thread, watched_tag_thread, exemption_decision,
+    /// collaboration_request, publication_reminder, moderation, …
+    pub kind: &'static str,
+    pub actor_id: Option<i64>,
+    pub title: String,
+    pub excerpt: String,
+    /// Frontend path, e.g. `/t/12#p45`.
+    pub link: String,
+    pub subject: Option<(&'static str, i64)>,
+    /// Also send an email now (through the jobs table).
+    pub email: bool,
+}
+
+/// Records a notification for `n.user_id` unless they are the actor.
+/// Returns the new row's id.
+pub async fn notify(
+    conn: &impl ConnectionTrait,
+    ctx: &AppContext,
+    n: NewNotification,
+) -> AppResult<Option<i64>> {
+    if n.actor_id == Some(n.user_id) {
+        return Ok(None);
+    }
+    let now = ctx.clock.now();
+    let title: String = n.title.chars().take(300).collect();
+    let excerpt: String = n.excerpt.chars().take(1000).collect();
+    let row = notification::ActiveModel {
+        user_id: Set(n.user_id),
+        kind: Set(n.kind.to_string()),
+        actor_id: Set(n.actor_id),
+        title: Set(title.clone()),
+        excerpt: Set(excerpt.clone()),
+        link: Set(n.link.clone()),
+        subject_type: Set(n.subject.map(|(t, _)| t.to_string())),
+        subject_id: Set(n.subject.map(|(_, id)| id)),
+        read_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    if n.email {
+        if let Some(recipient) = user::Entity::find_by_id(n.user_id).one(conn).await? {
+            if recipient.status == "active" && recipient.email_verified_at.is_some() {
+                let link = format!("{}{}", ctx.config.public_url, n.link);
+                let (text, html) = templates::render(
+                    "notification",
+                    json!({
+                        "name": recipient.display_name,
+                        "headline": title,
+                        "excerpt": excerpt,
+                        "link": link,
+                        "preferences_link": format!("{}/settings", ctx.config.public_url),
+                    }),
+                )
+                .map_err(AppError::internal)?;
+                let mail = OutgoingMail {
+                    to: recipient.email,
+                    to_name: recipient.display_name,
+                    subject: title,
+                    text,
+                    html: Some(html),
+                    headers: vec![],
+                };
+                jobs::enqueue(
+                    conn,
+                    now,
+                    NewJob::new("mail", mail)?.dedupe(format!("notification:{}", row.id)),
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(Some(row.id))
+}
+
+pub async fn unread_count(ctx: &AppContext, viewer: &CurrentUser) -> AppResult<u64> {
+    Ok(notification::Entity::find()
+        .filter(notification::Column::UserId.eq(viewer.id))
+        .filter(notification::Column::ReadAt.is_null())
+        .count(&ctx.db)
+        .await?)
+}
+
+/// A page of the viewer's notifications, newest first, before `before_id`.
+pub async fn list(
+    ctx: &AppContext,
+    viewer: &CurrentUser,
+    unread_only: bool,
+    before_id: Option<i64>,
+    limit: u64,
+) -> AppResult<Vec<notification::Model>> {
+    let mut query = notification::Entity::find()
+        .filter(notification::Column::UserId.eq(viewer.id))
+        .order_by_desc(notification::Column::Id)
+        .limit(limit);
+    if unread_only {
+        query = query.filter(notification::Column::ReadAt.is_null());
+    }
+    if let Some(before) = before_id {
+        query = query.filter(notification::Column::Id.lt(before));
+    }
+    Ok(query.all(&ctx.db).await?)
+}
+
+pub async fn mark_read(
+    ctx: &AppContext,
+    viewer: &CurrentUser,
+    id: i64,
+) -> AppResult<notification::Model> {
+    let found = notification::Entity::find_by_id(id)
+        .filter(notification::Column::UserId.eq(viewer.id))
+        .one(&ctx.db)
+        .await?
+        .ok_or(AppError::NotFound("notification"))?;
+    if found.read_at.is_some() {
+        return Ok(found);
+    }
+    let mut active: notification::ActiveModel = found.into();
+    active.read_at = Set(Some(ctx.clock.now()));
+    Ok(active.update(&ctx.db).await?)
+}
+
+/// Marks every unread notification read; returns how many changed.
+pub async fn mark_all_read(ctx: &AppContext, viewer: &CurrentUser) -> AppResult<u64> {
+    let result = notification::Entity::update_many()
+        .col_expr(notification::Column::ReadAt, Expr::value(ctx.clock.now()))
+        .filter(notification::Column::UserId.eq(viewer.id))
+        .filter(notification::Column::ReadAt.is_null())
+        .exec(&ctx.db)
+        .await?;
+    Ok(result.rows_affected)
+}
