@@ -15,10 +15,12 @@ pub mod http;
 pub mod jobs;
 pub mod mail;
 pub mod markdown;
+pub mod matching;
 pub mod notifications;
 pub mod ratelimit;
 pub mod seed;
 pub mod validate;
+pub mod workspaces;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -120,6 +122,8 @@ fn default_rate_limits() -> RateLimits {
             ("sign_up", 5, 3600),
             ("resend_verification", 3, 3600),
             ("password_reset", 3, 3600),
+            ("collaboration_request", 10, 86400),
+            ("collaboration_message", 30, 600),
         ]
         .map(|(a, m, p)| (a.to_string(), m, p)),
     )

@@ -9,14 +9,21 @@ use crate::{
         loaders::UserLoader,
     },
     context::AppContext,
+    matching::graphql::{MatchingMutation, MatchingQuery},
     notifications::graphql::{NotificationMutation, NotificationQuery},
+    workspaces::graphql::{WorkspaceMutation, WorkspaceQuery},
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(AuthQuery, NotificationQuery);
+pub struct Query(AuthQuery, NotificationQuery, WorkspaceQuery, MatchingQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, NotificationMutation);
+pub struct Mutation(
+    AuthMutation,
+    NotificationMutation,
+    WorkspaceMutation,
+    MatchingMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -44,6 +51,8 @@ pub fn build_schema(ctx: Option<AppContext>) -> AppSchema {
         if !ctx.config.introspection {
             builder = builder.disable_introspection().disable_suggestions();
         }
+        builder = crate::workspaces::loaders::register(builder, &ctx);
+        builder = crate::matching::loaders::register(builder, &ctx);
         builder = builder.data(loaders(&ctx)).data(ctx);
     }
     builder.finish()
