@@ -5,4 +5,6 @@ mod helpers;
 
 mod accounts;
 mod http_limits;
+mod matching;
 mod schema;
+mod workspaces;
