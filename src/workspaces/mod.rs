@@ -3,5 +3,6 @@
 
 pub mod graphql;
 pub mod loaders;
+pub mod seed;
 pub mod service;
 pub mod types;
