@@ -380,10 +380,10 @@ impl MatchingQuery {
     async fn suggested_collaborators(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 10)] first: i32,
+        #[graphql(desc = "How many, 1 to 50; 10 when left out")] first: Option<i32>,
     ) -> GqlResult<CollaboratorSuggestions> {
         let viewer = require_user(ctx)?;
-        let first = usize::try_from(first).unwrap_or(1);
+        let first = usize::try_from(first.unwrap_or(10)).unwrap_or(1);
         Ok(CollaboratorSuggestions(
             suggest::suggest(app(ctx), viewer, first).await?,
         ))

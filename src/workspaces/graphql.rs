@@ -419,12 +419,13 @@ impl WorkspaceQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<WorkspaceFilter>,
-        #[graphql(default)] sort: WorkspaceSort,
+        #[graphql(desc = "NEWEST when left out")] sort: Option<WorkspaceSort>,
         first: Option<i32>,
         after: Option<String>,
     ) -> GqlResult<Connection<String, Workspace, EmptyFields, EmptyFields>> {
         let viewer = require_user(ctx)?;
         let app = app(ctx);
+        let sort = sort.unwrap_or_default();
         let filter = filter.unwrap_or_default();
         if filter.tags.len() > service::MAX_TAGS {
             return Err(AppError::validation(

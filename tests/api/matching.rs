@@ -434,7 +434,21 @@ async fn collaboration_requests_refuse_self_duplicates_and_closed_profiles() {
         assert_code(&nobody.gql(ACCEPT, json!({ "id": id })).await, "NOT_FOUND");
         assert!(nobody.ok(REQUEST, json!({ "id": id })).await["collaborationRequest"].is_null());
 
+        // The sender may withdraw, the recipient may not; a withdrawn
+        // request leaves room for a new one.
+        let withdraw = "mutation($id: ID!) { withdrawCollaborationRequest(id: $id) { status } }";
+        assert_code(&jon.gql(withdraw, json!({ "id": id })).await, "FORBIDDEN");
+        let data = ana.ok(withdraw, json!({ "id": id })).await;
+        assert_eq!(data["withdrawCollaborationRequest"]["status"], "WITHDRAWN");
+        let again = send(&ana, &jon, "Let me try that again, with details.").await;
+        assert_no_errors(&again);
+        let id = again["data"]["sendCollaborationRequest"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+
         // After a decline, the sender waits before asking again.
+        assert_code(&ana.gql(DECLINE, json!({ "id": id })).await, "FORBIDDEN");
         jon.ok(DECLINE, json!({ "id": id })).await;
         assert_code(&jon.gql(ACCEPT, json!({ "id": id })).await, "INVALID_STATE");
         let resp = send(&ana, &jon, "Please reconsider.").await;
@@ -566,6 +580,39 @@ async fn requests_and_messages_are_rate_limited() {
         eager
             .ok(SEND_MESSAGE, json!({ "r": id, "b": "Slow down!" }))
             .await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn signed_out_and_unconfirmed_users_cannot_write_profiles_or_requests() {
+    on_each_backend(|app| async move {
+        let open = app.researcher("openperson").await;
+        open_profile(&open, &[], &[], &["R"], "").await;
+        let resp = app
+            .gql(PROFILE, json!({ "i": { "openToCollaborate": true } }))
+            .await;
+        assert_code(&resp, "UNAUTHENTICATED");
+        let resp = app.gql(SUGGEST, json!({ "n": 5 })).await;
+        assert_code(&resp, "UNAUTHENTICATED");
+
+        let email = "unconfirmed2@researchallofus.org";
+        assert_no_errors(
+            &app.gql(
+                "mutation($i: SignUpInput!) { signUp(input: $i) { id } }",
+                json!({ "i": { "email": email, "password": PASSWORD, "displayName": "Ulla" } }),
+            )
+            .await,
+        );
+        let unconfirmed = app.sign_in(email).await;
+        let resp = unconfirmed
+            .gql(PROFILE, json!({ "i": { "openToCollaborate": true } }))
+            .await;
+        assert_code(&resp, "FORBIDDEN");
+        assert_code(
+            &send(&unconfirmed, &open, "Hello there.").await,
+            "FORBIDDEN",
+        );
     })
     .await;
 }

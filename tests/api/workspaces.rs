@@ -503,6 +503,13 @@ async fn unpublishing_featuring_and_duplicate_counts_have_their_people() {
             .await;
         assert_code(&resp, "FORBIDDEN");
         publish(&owner, &id).await;
+        let remove = "mutation($w: ID!, $u: ID!) { removeWorkspaceCollaborator(workspaceId: $w, userId: $u) { collaborators { handle } } }";
+        assert_code(
+            &stranger
+                .gql(remove, json!({ "w": id, "u": collaborator.id }))
+                .await,
+            "FORBIDDEN",
+        );
 
         let unpublish = "mutation($id: ID!, $r: String) { unpublishWorkspace(id: $id, reason: $r) { published featuredCategory } }";
         for who in [&collaborator, &stranger] {
@@ -556,8 +563,7 @@ async fn unpublishing_featuring_and_duplicate_counts_have_their_people() {
         let data = owner.ok(unpublish, json!({ "id": id })).await;
         assert_eq!(data["unpublishWorkspace"]["published"], false);
 
-        // A collaborator may leave; only the owner removes others.
-        let remove = "mutation($w: ID!, $u: ID!) { removeWorkspaceCollaborator(workspaceId: $w, userId: $u) { collaborators { handle } } }";
+        // A collaborator may leave.
         let data = collaborator
             .ok(remove, json!({ "w": id, "u": collaborator.id }))
             .await;
@@ -594,6 +600,36 @@ async fn my_workspaces_lists_drafts_and_collaborations() {
         assert_eq!(edges.len(), 1);
         assert_eq!(edges[0]["node"]["viewerIsOwner"], false);
         assert_eq!(edges[0]["node"]["viewerCanEdit"], true);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn signed_out_and_unconfirmed_users_cannot_list_workspaces() {
+    on_each_backend(|app| async move {
+        let resp = app
+            .gql(CREATE, json!({ "i": listing("Anonymous", "aou-rw-anon") }))
+            .await;
+        assert_code(&resp, "UNAUTHENTICATED");
+        let resp = app.gql(BROWSE, json!({ "s": "NEWEST" })).await;
+        assert_code(&resp, "UNAUTHENTICATED");
+
+        let email = "unconfirmed@researchallofus.org";
+        assert_no_errors(
+            &app.gql(
+                "mutation($i: SignUpInput!) { signUp(input: $i) { id } }",
+                json!({ "i": { "email": email, "password": PASSWORD, "displayName": "Una" } }),
+            )
+            .await,
+        );
+        let unconfirmed = app.sign_in(email).await;
+        let resp = unconfirmed
+            .gql(
+                CREATE,
+                json!({ "i": listing("Unconfirmed", "aou-rw-unconfirmed") }),
+            )
+            .await;
+        assert_code(&resp, "FORBIDDEN");
     })
     .await;
 }
