@@ -3,6 +3,8 @@
 
 use std::time::Instant;
 
+use tracing::Instrument;
+
 use async_graphql::{BatchRequest, BatchResponse, http::GraphiQLSource};
 use poem::{
     Body, Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Route, get, handler,
@@ -55,10 +57,9 @@ fn bearer_or_cookie(req: &Request) -> Option<(String, bool)> {
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
+        && let Some(token) = value.strip_prefix("Bearer ")
     {
-        if let Some(token) = value.strip_prefix("Bearer ") {
-            return Some((token.trim().to_string(), false));
-        }
+        return Some((token.trim().to_string(), false));
     }
     req.headers()
         .get_all(header::COOKIE)
@@ -375,19 +376,21 @@ impl<E: Endpoint> Endpoint for RequestIdTraceEndpoint<E> {
             .map(str::to_string)
             .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
         let span = tracing::info_span!("request", id = %request_id, method = %req.method(), path = %req.uri().path());
-        let _enter = span.enter();
         let started = Instant::now();
-        let result = self.0.call(req).await;
-        let mut resp = match result {
-            Ok(out) => out.into_response(),
-            Err(err) => err.into_response(),
-        };
-        let status = resp.status();
-        tracing::info!(
-            status = status.as_u16(),
-            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "handled"
-        );
+        let mut resp = async {
+            let resp = match self.0.call(req).await {
+                Ok(out) => out.into_response(),
+                Err(err) => err.into_response(),
+            };
+            tracing::info!(
+                status = resp.status().as_u16(),
+                elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+                "handled"
+            );
+            resp
+        }
+        .instrument(span)
+        .await;
         let headers = resp.headers_mut();
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             headers.insert("x-request-id", value);

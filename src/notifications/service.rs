@@ -61,37 +61,37 @@ pub async fn notify(
     }
     .insert(conn)
     .await?;
-    if n.email {
-        if let Some(recipient) = user::Entity::find_by_id(n.user_id).one(conn).await? {
-            if recipient.status == "active" && recipient.email_verified_at.is_some() {
-                let link = format!("{}{}", ctx.config.public_url, n.link);
-                let (text, html) = templates::render(
-                    "notification",
-                    json!({
-                        "name": recipient.display_name,
-                        "headline": title,
-                        "excerpt": excerpt,
-                        "link": link,
-                        "preferences_link": format!("{}/settings", ctx.config.public_url),
-                    }),
-                )
-                .map_err(AppError::internal)?;
-                let mail = OutgoingMail {
-                    to: recipient.email,
-                    to_name: recipient.display_name,
-                    subject: title,
-                    text,
-                    html: Some(html),
-                    headers: vec![],
-                };
-                jobs::enqueue(
-                    conn,
-                    now,
-                    NewJob::new("mail", mail)?.dedupe(format!("notification:{}", row.id)),
-                )
-                .await?;
-            }
-        }
+    if n.email
+        && let Some(recipient) = user::Entity::find_by_id(n.user_id).one(conn).await?
+        && recipient.status == "active"
+        && recipient.email_verified_at.is_some()
+    {
+        let link = format!("{}{}", ctx.config.public_url, n.link);
+        let (text, html) = templates::render(
+            "notification",
+            json!({
+                "name": recipient.display_name,
+                "headline": title,
+                "excerpt": excerpt,
+                "link": link,
+                "preferences_link": format!("{}/settings", ctx.config.public_url),
+            }),
+        )
+        .map_err(AppError::internal)?;
+        let mail = OutgoingMail {
+            to: recipient.email,
+            to_name: recipient.display_name,
+            subject: title,
+            text,
+            html: Some(html),
+            headers: vec![],
+        };
+        jobs::enqueue(
+            conn,
+            now,
+            NewJob::new("mail", mail)?.dedupe(format!("notification:{}", row.id)),
+        )
+        .await?;
     }
     Ok(Some(row.id))
 }
