@@ -3,6 +3,7 @@
 //! and the GraphQL schema; `main.rs` and the tests both start it here.
 
 pub mod auth;
+pub mod bench;
 pub mod clock;
 pub mod commands;
 pub mod config;
