@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod mail;
 pub mod markdown;
 pub mod notifications;
+pub mod publications;
 pub mod ratelimit;
 pub mod seed;
 pub mod validate;

@@ -10,13 +10,14 @@ use crate::{
     },
     context::AppContext,
     notifications::graphql::{NotificationMutation, NotificationQuery},
+    publications::graphql::{PublicationMutation, PublicationQuery},
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(AuthQuery, NotificationQuery);
+pub struct Query(AuthQuery, NotificationQuery, PublicationQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, NotificationMutation);
+pub struct Mutation(AuthMutation, NotificationMutation, PublicationMutation);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -44,7 +45,8 @@ pub fn build_schema(ctx: Option<AppContext>) -> AppSchema {
         if !ctx.config.introspection {
             builder = builder.disable_introspection().disable_suggestions();
         }
-        builder = builder.data(loaders(&ctx)).data(ctx);
+        builder = builder.data(loaders(&ctx)).data(ctx.clone());
+        builder = builder.data(crate::publications::loaders::PublicationLoaders::new(&ctx));
     }
     builder.finish()
 }

@@ -5,4 +5,5 @@ mod helpers;
 
 mod accounts;
 mod http_limits;
+mod publications;
 mod schema;
