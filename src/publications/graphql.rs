@@ -180,7 +180,7 @@ impl PublicationReport {
     }
     /// Authors and staff only.
     async fn attestations(&self) -> Option<PublicationAttestations> {
-        self.access.full().then(|| PublicationAttestations {
+        self.access.full().then_some(PublicationAttestations {
             acknowledgement_included: self.model.acknowledgement_included,
             data_availability_included: self.model.data_availability_included,
             complies_with_policy: self.model.complies_with_policy,
@@ -243,20 +243,19 @@ impl PublicationCoAuthor {
     }
     /// The free-text name, or the user's display name.
     async fn name(&self, ctx: &Context<'_>) -> GqlResult<String> {
-        if let Some(id) = self.0.user_id {
-            if let Some(u) = load_user(ctx, id).await? {
-                return Ok(u.0.display_name);
-            }
+        if let Some(id) = self.0.user_id
+            && let Some(u) = load_user(ctx, id).await?
+        {
+            return Ok(u.0.display_name);
         }
         Ok(self.0.name.clone())
     }
     async fn affiliation(&self, ctx: &Context<'_>) -> GqlResult<String> {
-        if self.0.affiliation.is_empty() {
-            if let Some(id) = self.0.user_id {
-                if let Some(u) = load_user(ctx, id).await? {
-                    return Ok(u.0.institution);
-                }
-            }
+        if self.0.affiliation.is_empty()
+            && let Some(id) = self.0.user_id
+            && let Some(u) = load_user(ctx, id).await?
+        {
+            return Ok(u.0.institution);
         }
         Ok(self.0.affiliation.clone())
     }

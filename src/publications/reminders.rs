@@ -189,7 +189,6 @@ fn short(title: &str) -> String {
 
 /// One reminder to one user: the email is a mail job under `key`, and the
 /// in-app notification is written only when that job was new.
-#[allow(clippy::too_many_arguments)]
 async fn send(
     conn: &impl ConnectionTrait,
     ctx: &AppContext,

@@ -270,13 +270,13 @@ fn require_staff(viewer: &CurrentUser) -> AppResult<()> {
 }
 
 fn staff_query(filter: &ReportFilter) -> AppResult<sea_orm::Select<report::Entity>> {
-    if let (Some(from), Some(to)) = (filter.date_from, filter.date_to) {
-        if to < from {
-            return Err(AppError::validation(
-                "dateTo",
-                "must not be before dateFrom",
-            ));
-        }
+    if let (Some(from), Some(to)) = (filter.date_from, filter.date_to)
+        && to < from
+    {
+        return Err(AppError::validation(
+            "dateTo",
+            "must not be before dateFrom",
+        ));
     }
     let mut query = report::Entity::find().filter(report::Column::FiledAt.is_not_null());
     if let Some(status) = filter.status {
@@ -772,25 +772,22 @@ async fn apply(
             .collect(),
         None => vec![],
     };
-    if let Some(declared) = m.tier.as_deref().and_then(Tier::parse) {
-        if !linked.is_empty() {
-            let controlled = workspace::Entity::find()
-                .filter(workspace::Column::Id.is_in(linked))
-                .filter(workspace::Column::Tier.eq(Tier::Controlled.as_str()))
-                .one(conn)
-                .await?;
-            if let Some(ws) = controlled {
-                if !declared.covers(Tier::Controlled) {
-                    return Err(AppError::validation(
-                        "tier",
-                        format!(
-                            "workspace {} uses controlled-tier data; set the tier to controlled",
-                            ws.namespace
-                        ),
-                    ));
-                }
-            }
-        }
+    if let Some(declared) = m.tier.as_deref().and_then(Tier::parse)
+        && !declared.covers(Tier::Controlled)
+        && !linked.is_empty()
+        && let Some(ws) = workspace::Entity::find()
+            .filter(workspace::Column::Id.is_in(linked))
+            .filter(workspace::Column::Tier.eq(Tier::Controlled.as_str()))
+            .one(conn)
+            .await?
+    {
+        return Err(AppError::validation(
+            "tier",
+            format!(
+                "workspace {} uses controlled-tier data; set the tier to controlled",
+                ws.namespace
+            ),
+        ));
     }
     Ok(lists)
 }

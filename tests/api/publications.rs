@@ -5,7 +5,7 @@
 //! once each as time passes.
 
 use chrono::{Duration, NaiveDate};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 
 use commons::{
@@ -361,6 +361,17 @@ async fn submitting_requires_policy_compliance_or_an_exemption() {
             .await
             .expect("lookup");
         assert!(!approved);
+        // Inside a write transaction too, which stays usable afterwards.
+        let txn = commons::db::begin_write(&app.ctx().db).await.expect("txn");
+        let approved = commons::publications::exemption_is_approved(&txn, 42)
+            .await
+            .expect("lookup");
+        assert!(!approved);
+        let still_usable = commons::entities::publication_report::Entity::find_by_id(1)
+            .one(&txn)
+            .await;
+        assert!(still_usable.is_ok(), "{still_usable:?}");
+        txn.commit().await.expect("commit");
     })
     .await;
 }
