@@ -473,6 +473,8 @@ pub async fn update(
     write_lists(&txn, id, lists).await?;
     if m.filed_at.is_some() {
         check_complete(&txn, &m).await?;
+        // The late flag describes the filing and stays; the due date follows
+        // the dates, so a moved date gets its own "date passed" reminder.
         m.due_date = due_date(&m).map(|(d, _)| d);
         if m.status != old_status {
             record_status(&txn, &mut m, actor.id, Some(old_status), now).await?;
@@ -740,6 +742,20 @@ async fn apply(
     if let Some(lead) = c.lead_author_id {
         if lead != m.lead_author_id && !user_exists(conn, lead).await? {
             return Err(AppError::validation("leadAuthorId", "no such user"));
+        }
+        // The lead author cannot also be listed as a co-author.
+        if c.co_authors.is_none() && m.id > 0 && lead != m.lead_author_id {
+            let listed = coauthor::Entity::find()
+                .filter(coauthor::Column::ReportId.eq(m.id))
+                .filter(coauthor::Column::UserId.eq(lead))
+                .one(conn)
+                .await?;
+            if listed.is_some() {
+                return Err(AppError::validation(
+                    "leadAuthorId",
+                    "is listed as a co-author; send the co-author list without them",
+                ));
+            }
         }
         m.lead_author_id = lead;
     }

@@ -541,6 +541,22 @@ async fn co_authors_see_the_report_and_strangers_cannot_read_a_draft() {
         .await;
         assert_eq!(other["leadAuthor"]["handle"], "lead");
         let other_id = other["id"].as_str().unwrap_or("").to_string();
+        // Promoting a listed co-author to lead means taking them off the list.
+        let shared = create(
+            &filer,
+            json!({ "type": "THESIS", "title": "Shared thesis", "coAuthors": [{ "userId": coauthor.id }] }),
+        )
+        .await;
+        let resp = filer
+            .gql(&update_q(), json!({ "id": shared["id"], "i": { "leadAuthorId": coauthor.id } }))
+            .await;
+        assert_refused(&resp, "VALIDATION", "leadAuthorId");
+        filer
+            .ok(
+                &update_q(),
+                json!({ "id": shared["id"], "i": { "leadAuthorId": coauthor.id, "coAuthors": [] } }),
+            )
+            .await;
         lead.ok(
             &update_q(),
             json!({ "id": other_id, "i": { "venue": "Vanderbilt University" } }),
