@@ -32,6 +32,7 @@ impl AppContext {
     /// enqueue due jobs (digests, reminders) and in-memory housekeeping.
     pub async fn housekeeping_tick(&self) -> AppResult<()> {
         self.limits.housekeeping();
+        crate::exemptions::run_scheduled(self).await?;
         Ok(())
     }
 }

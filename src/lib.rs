@@ -10,6 +10,7 @@ pub mod context;
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod exemptions;
 pub mod graphql;
 pub mod http;
 pub mod jobs;

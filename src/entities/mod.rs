@@ -1,6 +1,9 @@
 //! sea-orm models. They are the storage shape only: the GraphQL schema wraps
 //! them in its own types and never exposes them directly.
 
+pub mod exemption_approval;
+pub mod exemption_event;
+pub mod exemption_request;
 pub mod job;
 pub mod notification;
 pub mod session;

@@ -9,14 +9,15 @@ use crate::{
         loaders::UserLoader,
     },
     context::AppContext,
+    exemptions::graphql::{ExemptionMutation, ExemptionQuery},
     notifications::graphql::{NotificationMutation, NotificationQuery},
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(AuthQuery, NotificationQuery);
+pub struct Query(AuthQuery, NotificationQuery, ExemptionQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, NotificationMutation);
+pub struct Mutation(AuthMutation, NotificationMutation, ExemptionMutation);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -44,7 +45,9 @@ pub fn build_schema(ctx: Option<AppContext>) -> AppSchema {
         if !ctx.config.introspection {
             builder = builder.disable_introspection().disable_suggestions();
         }
-        builder = builder.data(loaders(&ctx)).data(ctx);
+        builder = builder.data(loaders(&ctx));
+        builder = crate::exemptions::loaders::register(builder, &ctx);
+        builder = builder.data(ctx);
     }
     builder.finish()
 }

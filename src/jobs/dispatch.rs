@@ -17,6 +17,9 @@ pub async fn run(ctx: &AppContext, kind: &str, payload: &str) -> Result<(), JobE
                     crate::mail::MailError::Permanent(m) => JobError::Permanent(m),
                 })
         }
+        crate::exemptions::reminders::JOB_KIND => {
+            crate::exemptions::reminders::send(ctx, payload).await
+        }
         other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
     }
 }
