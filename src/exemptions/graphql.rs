@@ -760,10 +760,11 @@ impl ExemptionMutation {
         ctx: &Context<'_>,
         id: ID,
         body: String,
-        #[graphql(default = false)] internal: bool,
+        #[graphql(desc = "Reviewers only; defaults to false.")] internal: Option<bool>,
     ) -> GqlResult<ExemptionEvent> {
         let viewer = require_user(ctx)?;
         let id = validate::id("id", &id)?;
+        let internal = internal.unwrap_or(false);
         Ok(ExemptionEvent(
             service::comment(app(ctx), viewer, id, &body, internal).await?,
         ))

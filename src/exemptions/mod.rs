@@ -6,6 +6,7 @@
 pub mod graphql;
 pub mod loaders;
 pub mod reminders;
+pub mod seed;
 pub mod service;
 pub mod sla;
 pub mod state;

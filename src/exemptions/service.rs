@@ -553,11 +553,9 @@ pub async fn update(
             active.venue = Set(value);
         }
     }
-    if let Some(value) = changes.needed_by {
-        if value != before.needed_by {
-            changed.push("needed-by date");
-            active.needed_by = Set(validate_needed_by(value, now)?);
-        }
+    if let Some(value) = changes.needed_by.filter(|v| *v != before.needed_by) {
+        changed.push("needed-by date");
+        active.needed_by = Set(validate_needed_by(value, now)?);
     }
     if let Some(value) = changes.publication_report_id {
         let value = publication_report(value)?;
@@ -590,8 +588,12 @@ pub async fn update(
 }
 
 /// Starts a review round: the rule in force and the SLA clock.
-fn start_round(active: &mut request::ActiveModel, ctx: &AppContext, before: &request::Model) {
-    let now = ctx.clock.now();
+fn start_round(
+    active: &mut request::ActiveModel,
+    ctx: &AppContext,
+    before: &request::Model,
+    now: DateTime<Utc>,
+) {
     active.round = Set(before.round + 1);
     active.approvals_required = Set(i32::from(ctx.config.exemption_approvals));
     active.clock_started_at = Set(Some(now));
@@ -616,7 +618,7 @@ pub async fn submit(ctx: &AppContext, viewer: &CurrentUser, id: i64) -> AppResul
     active.submitted_at = Set(Some(now));
     active.queued_at = Set(now);
     active.updated_at = Set(now);
-    start_round(&mut active, ctx, &before);
+    start_round(&mut active, ctx, &before, now);
     let req = save(&txn, &before, active).await?;
     record(
         &txn,
@@ -653,7 +655,7 @@ pub async fn resubmit(
     let mut active: request::ActiveModel = before.clone().into();
     active.state = Set(to.as_str().into());
     active.updated_at = Set(now);
-    start_round(&mut active, ctx, &before);
+    start_round(&mut active, ctx, &before, now);
     let req = save(&txn, &before, active).await?;
     record(
         &txn,
@@ -772,7 +774,7 @@ pub async fn appeal(
     active.decided_at = Set(None);
     active.decided_version = Set(None);
     active.updated_at = Set(now);
-    start_round(&mut active, ctx, &before);
+    start_round(&mut active, ctx, &before, now);
     let req = save(&txn, &before, active).await?;
     record(
         &txn,
@@ -1481,7 +1483,8 @@ pub async fn metrics(ctx: &AppContext, viewer: &CurrentUser) -> AppResult<Metric
         .await?;
     // In Rust rather than SQL: the two databases disagree on date arithmetic,
     // and the decided set is small.
-    let spans: Vec<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = request::Entity::find()
+    type Span = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+    let spans: Vec<Span> = request::Entity::find()
         .select_only()
         .column(request::Column::SubmittedAt)
         .column(request::Column::DecidedAt)
@@ -1508,7 +1511,7 @@ fn median(values: &mut [f64]) -> Option<f64> {
     }
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
-    Some(if values.len() % 2 == 0 {
+    Some(if values.len().is_multiple_of(2) {
         (values[mid - 1] + values[mid]) / 2.0
     } else {
         values[mid]

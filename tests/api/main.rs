@@ -4,5 +4,6 @@
 mod helpers;
 
 mod accounts;
+mod exemptions;
 mod http_limits;
 mod schema;
