@@ -9,15 +9,21 @@ use crate::{
         loaders::UserLoader,
     },
     context::AppContext,
+    digest::graphql::{DigestMutation, DigestQuery},
     exemptions::graphql::{ExemptionMutation, ExemptionQuery},
     notifications::graphql::{NotificationMutation, NotificationQuery},
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(AuthQuery, NotificationQuery, ExemptionQuery);
+pub struct Query(AuthQuery, NotificationQuery, DigestQuery, ExemptionQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, NotificationMutation, ExemptionMutation);
+pub struct Mutation(
+    AuthMutation,
+    NotificationMutation,
+    DigestMutation,
+    ExemptionMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -4,6 +4,9 @@
 mod helpers;
 
 mod accounts;
+mod digest;
 mod exemptions;
 mod http_limits;
 mod schema;
+mod search_contract;
+mod startup;
