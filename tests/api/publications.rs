@@ -5,7 +5,7 @@
 //! once each as time passes.
 
 use chrono::{Duration, NaiveDate};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use serde_json::{Value, json};
 
 use commons::{
