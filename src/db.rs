@@ -15,10 +15,10 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         .sqlx_logging(false)
         .acquire_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite:") {
-        if let Some(path) = sqlite_path(url) {
-            if let Some(parent) = std::path::Path::new(&path).parent() {
-                std::fs::create_dir_all(parent)?;
-            }
+        if let Some(path) = sqlite_path(url)
+            && let Some(parent) = std::path::Path::new(&path).parent()
+        {
+            std::fs::create_dir_all(parent)?;
         }
         // The driver leaves WAL off; set every pragma explicitly so behaviour
         // does not depend on the driver's defaults.

@@ -3,6 +3,8 @@
 
 use std::time::Instant;
 
+use tracing::Instrument;
+
 use async_graphql::{BatchRequest, BatchResponse, http::GraphiQLSource};
 use poem::{
     Body, Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Route, get, handler,
@@ -33,6 +35,7 @@ pub fn routes(ctx: AppContext, schema: AppSchema) -> impl Endpoint {
         .at("/graphql", get(graphql_get).post(graphql_post))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
+        .at("/unsubscribe", get(unsubscribe_page).post(unsubscribe_post))
         .nest("/", get(frontend))
         .data(ctx)
         .data(schema)
@@ -55,10 +58,9 @@ fn bearer_or_cookie(req: &Request) -> Option<(String, bool)> {
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
+        && let Some(token) = value.strip_prefix("Bearer ")
     {
-        if let Some(token) = value.strip_prefix("Bearer ") {
-            return Some((token.trim().to_string(), false));
-        }
+        return Some((token.trim().to_string(), false));
     }
     req.headers()
         .get_all(header::COOKIE)
@@ -306,6 +308,82 @@ async fn readyz(Data(ctx): Data<&AppContext>) -> Response {
         )
 }
 
+#[derive(serde::Deserialize)]
+struct UnsubscribeParams {
+    token: Option<String>,
+}
+
+fn plain_page(status: StatusCode, title: &str, body_html: &str) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type("text/html; charset=utf-8")
+        .header(
+            "content-security-policy",
+            "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        .body(format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+             <link rel=\"stylesheet\" href=\"/css/app.css\"></head><body><main class=\"page narrow\">\
+             <h1>{title}</h1>{body_html}<p><a href=\"/\">Research Commons</a></p></main></body></html>"
+        ))
+}
+
+/// The link in a digest: a confirmation page whose button posts back.
+/// (GET never changes anything: mail scanners follow links.)
+#[handler]
+async fn unsubscribe_page(
+    Query(params): Query<UnsubscribeParams>,
+    Data(ctx): Data<&AppContext>,
+) -> Response {
+    let token = params.token.unwrap_or_default();
+    if crate::digest::unsubscribe::verify(&ctx.config.secret_key, &token).is_none() {
+        return plain_page(
+            StatusCode::BAD_REQUEST,
+            "This link is not valid",
+            "<p>The unsubscribe link is damaged or incomplete.</p>",
+        );
+    }
+    let escaped = html_escape::encode_double_quoted_attribute(&token);
+    plain_page(
+        StatusCode::OK,
+        "Unsubscribe from digests",
+        &format!(
+            "<p>Stop receiving Research Commons email digests?</p>\
+             <form method=\"post\" action=\"/unsubscribe?token={escaped}\"><button type=\"submit\">Unsubscribe</button></form>"
+        ),
+    )
+}
+
+/// RFC 8058 one-click unsubscribe (`List-Unsubscribe=One-Click`), and the
+/// confirmation page's button. Works without a session.
+#[handler]
+async fn unsubscribe_post(
+    Query(params): Query<UnsubscribeParams>,
+    Data(ctx): Data<&AppContext>,
+) -> Response {
+    let token = params.token.unwrap_or_default();
+    match crate::digest::unsubscribe::apply(ctx, &token).await {
+        Ok(true) => plain_page(
+            StatusCode::OK,
+            "You are unsubscribed",
+            "<p>You will not receive email digests any more. You can turn them back on in your preferences.</p>",
+        ),
+        Ok(false) => plain_page(
+            StatusCode::BAD_REQUEST,
+            "This link is not valid",
+            "<p>The unsubscribe link is damaged or incomplete.</p>",
+        ),
+        Err(e) => {
+            tracing::error!(error = ?e, "unsubscribe failed");
+            plain_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "<p>We could not update your preferences just now.</p>",
+            )
+        }
+    }
+}
+
 /// Serves the single-page frontend; unknown paths without a file extension
 /// get `index.html`, so deep links survive a reload.
 #[handler]
@@ -375,19 +453,21 @@ impl<E: Endpoint> Endpoint for RequestIdTraceEndpoint<E> {
             .map(str::to_string)
             .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
         let span = tracing::info_span!("request", id = %request_id, method = %req.method(), path = %req.uri().path());
-        let _enter = span.enter();
         let started = Instant::now();
-        let result = self.0.call(req).await;
-        let mut resp = match result {
-            Ok(out) => out.into_response(),
-            Err(err) => err.into_response(),
-        };
-        let status = resp.status();
-        tracing::info!(
-            status = status.as_u16(),
-            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "handled"
-        );
+        let mut resp = async {
+            let resp = match self.0.call(req).await {
+                Ok(out) => out.into_response(),
+                Err(err) => err.into_response(),
+            };
+            tracing::info!(
+                status = resp.status().as_u16(),
+                elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+                "handled"
+            );
+            resp
+        }
+        .instrument(span)
+        .await;
         let headers = resp.headers_mut();
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             headers.insert("x-request-id", value);

@@ -328,10 +328,10 @@ pub async fn resend_verification(ctx: &AppContext, email: &str) -> AppResult<()>
         .filter(user::Column::Email.eq(&email))
         .one(&txn)
         .await?
+        && user.email_verified_at.is_none()
+        && user.status == UserStatus::Active.as_str()
     {
-        if user.email_verified_at.is_none() && user.status == UserStatus::Active.as_str() {
-            send_token_mail(ctx, &txn, &user, PURPOSE_VERIFY).await?;
-        }
+        send_token_mail(ctx, &txn, &user, PURPOSE_VERIFY).await?;
     }
     txn.commit().await?;
     ctx.wake_worker();
@@ -476,10 +476,9 @@ pub async fn request_password_reset(ctx: &AppContext, email: &str) -> AppResult<
         .filter(user::Column::Email.eq(&email))
         .one(&txn)
         .await?
+        && user.status == UserStatus::Active.as_str()
     {
-        if user.status == UserStatus::Active.as_str() {
-            send_token_mail(ctx, &txn, &user, PURPOSE_RESET).await?;
-        }
+        send_token_mail(ctx, &txn, &user, PURPOSE_RESET).await?;
     }
     txn.commit().await?;
     ctx.wake_worker();
@@ -572,10 +571,10 @@ pub async fn admin_update_user(
 ) -> AppResult<user::Model> {
     actor.require_admin()?;
     if user_id == actor.id {
-        if let Some(roles) = &change.roles {
-            if !roles.has(Role::Admin) {
-                return Err(AppError::forbidden("you cannot remove your own admin role"));
-            }
+        if let Some(roles) = &change.roles
+            && !roles.has(Role::Admin)
+        {
+            return Err(AppError::forbidden("you cannot remove your own admin role"));
         }
         if change.status == Some(UserStatus::Suspended) {
             return Err(AppError::forbidden("you cannot suspend yourself"));

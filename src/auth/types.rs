@@ -215,13 +215,13 @@ impl CurrentUser {
                 "confirm your email address before posting; check your inbox for the link",
             ));
         }
-        if let Some(until) = self.silenced_until {
-            if until > now {
-                return Err(AppError::forbidden(format!(
-                    "you are silenced until {}",
-                    until.format("%Y-%m-%d %H:%M UTC")
-                )));
-            }
+        if let Some(until) = self.silenced_until
+            && until > now
+        {
+            return Err(AppError::forbidden(format!(
+                "you are silenced until {}",
+                until.format("%Y-%m-%d %H:%M UTC")
+            )));
         }
         Ok(())
     }

@@ -3,12 +3,21 @@
 
 pub mod collaboration_message;
 pub mod collaboration_request;
+pub mod email_suppression;
+pub mod exemption_approval;
+pub mod exemption_event;
+pub mod exemption_request;
 pub mod job;
 pub mod notification;
 pub mod profile_term;
+pub mod publication_report;
+pub mod publication_report_coauthor;
+pub mod publication_report_status_change;
+pub mod publication_report_workspace;
 pub mod researcher_profile;
 pub mod session;
 pub mod user;
+pub mod user_preference;
 pub mod user_token;
 pub mod workspace;
 pub mod workspace_collaborator;

@@ -9,18 +9,32 @@ use crate::{
         loaders::UserLoader,
     },
     context::AppContext,
+    digest::graphql::{DigestMutation, DigestQuery},
+    exemptions::graphql::{ExemptionMutation, ExemptionQuery},
     matching::graphql::{MatchingMutation, MatchingQuery},
     notifications::graphql::{NotificationMutation, NotificationQuery},
+    publications::graphql::{PublicationMutation, PublicationQuery},
     workspaces::graphql::{WorkspaceMutation, WorkspaceQuery},
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(AuthQuery, NotificationQuery, WorkspaceQuery, MatchingQuery);
+pub struct Query(
+    AuthQuery,
+    NotificationQuery,
+    DigestQuery,
+    PublicationQuery,
+    ExemptionQuery,
+    WorkspaceQuery,
+    MatchingQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     AuthMutation,
     NotificationMutation,
+    DigestMutation,
+    PublicationMutation,
+    ExemptionMutation,
     WorkspaceMutation,
     MatchingMutation,
 );
@@ -51,9 +65,12 @@ pub fn build_schema(ctx: Option<AppContext>) -> AppSchema {
         if !ctx.config.introspection {
             builder = builder.disable_introspection().disable_suggestions();
         }
+        builder = builder.data(loaders(&ctx));
+        builder = builder.data(crate::publications::loaders::PublicationLoaders::new(&ctx));
+        builder = crate::exemptions::loaders::register(builder, &ctx);
         builder = crate::workspaces::loaders::register(builder, &ctx);
         builder = crate::matching::loaders::register(builder, &ctx);
-        builder = builder.data(loaders(&ctx)).data(ctx);
+        builder = builder.data(ctx);
     }
     builder.finish()
 }

@@ -174,14 +174,14 @@ impl TestApp {
         if let Some(server) = server {
             let _ = server.await;
         }
-        if let Some((admin, name)) = &self.0.pg_database {
-            if let Ok(db) = sea_orm::Database::connect(admin.as_str()).await {
-                use sea_orm::ConnectionTrait;
-                let _ = db
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .await;
-                let _ = db.close().await;
-            }
+        if let Some((admin, name)) = &self.0.pg_database
+            && let Ok(db) = sea_orm::Database::connect(admin.as_str()).await
+        {
+            use sea_orm::ConnectionTrait;
+            let _ = db
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await;
+            let _ = db.close().await;
         }
     }
 

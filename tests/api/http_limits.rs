@@ -97,8 +97,8 @@ async fn mutation_over_get_is_refused() {
 #[tokio::test]
 async fn too_deep_and_too_complex_queries_are_refused() {
     on_each_backend(|app| async move {
-        let deep = format!("{{ {}__typename{} }}", "viewer { user { ".repeat(1), " } }".repeat(1));
-        assert_no_errors(&app.gql(&deep, json!({})).await);
+        let deep = "{ viewer { user { __typename } } }";
+        assert_no_errors(&app.gql(deep, json!({})).await);
         // Introspection nests deeply: 20 levels of ofType exceed the depth limit.
         let mut q = String::from("name");
         for _ in 0..20 {

@@ -4,7 +4,12 @@
 mod helpers;
 
 mod accounts;
+mod digest;
+mod exemptions;
 mod http_limits;
 mod matching;
+mod publications;
 mod schema;
+mod search_contract;
+mod startup;
 mod workspaces;

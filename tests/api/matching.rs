@@ -616,3 +616,35 @@ async fn signed_out_and_unconfirmed_users_cannot_write_profiles_or_requests() {
     })
     .await;
 }
+
+/// Suggestions for eight candidates cost no more statements than for two:
+/// the ranking reads in bulk and profile terms resolve through a DataLoader
+/// (give or take a load that misses its batch window).
+#[tokio::test]
+async fn suggestions_cost_a_constant_number_of_statements() {
+    on_each_backend(|app| async move {
+        let viewer = app.researcher("counting").await;
+        open_profile(&viewer, &["GWAS"], &["hypertension"], &[], "Blood pressure genetics.").await;
+        let query = "{ suggestedCollaborators(first: 10) { suggestions { user { handle } profile { expertise { key } methods { key } seeking { key } } reasons } } }";
+        let mut costs = Vec::new();
+        for n in 0..8 {
+            let s = app.researcher(&format!("cand{n}")).await;
+            open_profile(&s, &[], &["hypertension"], &["GWAS"], "Blood pressure.").await;
+            if n == 1 || n == 7 {
+                let (data, cost) =
+                    crate::workspaces::counted(&app, viewer.id_num(), query).await;
+                let found = data["suggestedCollaborators"]["suggestions"]
+                    .as_array()
+                    .map(Vec::len);
+                assert_eq!(found, Some(n + 1));
+                costs.push(cost);
+            }
+        }
+        assert!(costs[0] > 0);
+        assert!(
+            costs[1] <= costs[0] + 2,
+            "statements for 2 vs 8 candidates: {costs:?}"
+        );
+    })
+    .await;
+}

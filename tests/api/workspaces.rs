@@ -633,3 +633,80 @@ async fn signed_out_and_unconfirmed_users_cannot_list_workspaces() {
     })
     .await;
 }
+
+/// Runs `query` as `user_id` on a schema whose connection counts statements;
+/// returns the response data and how many statements it cost.
+pub async fn counted(app: &TestApp, user_id: i64, query: &str) -> (Value, usize) {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+    let statements = Arc::new(AtomicUsize::new(0));
+    let mut db = commons::db::connect(&app.ctx().config.database_url)
+        .await
+        .expect("connect");
+    let counter = statements.clone();
+    db.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    let mut ctx = app.ctx().clone();
+    ctx.db = db;
+    let schema = commons::graphql::build_schema(Some(ctx));
+    let viewer = commons::entities::user::Entity::find_by_id(user_id)
+        .one(&app.ctx().db)
+        .await
+        .expect("query")
+        .expect("viewer");
+    let auth = commons::graphql::RequestAuth {
+        user: Some(commons::auth::CurrentUser::from_model(&viewer, None)),
+        ..Default::default()
+    };
+    statements.store(0, Ordering::SeqCst);
+    let resp = schema
+        .execute(async_graphql::Request::new(query).data(auth))
+        .await;
+    assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+    let cost = statements.load(Ordering::SeqCst);
+    (resp.data.into_json().expect("json"), cost)
+}
+
+/// A browse page of eight listings costs no more statements than a page of
+/// two: owners, collaborators, data types, tags and consents resolve through
+/// DataLoaders. (Two loads may miss each other's batch window and cost one
+/// more statement; an N+1 would cost six more per relation.)
+#[tokio::test]
+async fn a_browse_page_costs_a_constant_number_of_statements() {
+    on_each_backend(|app| async move {
+        let owner = app.researcher("counter").await;
+        let helper = app.researcher("helper").await;
+        for n in 0..8 {
+            let id = create(
+                &owner,
+                listing(&format!("Listing {n}"), &format!("aou-rw-count-{n}")),
+            )
+            .await;
+            owner
+                .ok(ADD_COLLABORATOR, json!({ "w": id, "u": helper.id }))
+                .await;
+            publish(&owner, &id).await;
+        }
+        let mut costs = Vec::new();
+        for first in [2, 8] {
+            let query = format!(
+                "{{ communityWorkspaces(first: {first}) {{ edges {{ node {{ name owner {{ handle }} collaborators {{ handle }} dataTypes tags purposes viewerCanEdit consent {{ consentedBy {{ handle }} }} }} }} }} }}"
+            );
+            let (data, cost) = counted(&app, owner.id_num(), &query).await;
+            let edges = data["communityWorkspaces"]["edges"].as_array().unwrap();
+            assert_eq!(edges.len(), first);
+            assert_eq!(edges[0]["node"]["collaborators"][0]["handle"], "helper");
+            assert_eq!(edges[0]["node"]["consent"]["consentedBy"]["handle"], "counter");
+            costs.push(cost);
+        }
+        assert!(costs[0] > 0, "the counter must see the statements");
+        assert!(
+            costs[1] <= costs[0] + 2,
+            "statements for 2 vs 8 listings: {costs:?}"
+        );
+    })
+    .await;
+}
