@@ -10,6 +10,7 @@ pub mod context;
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod forum;
 pub mod graphql;
 pub mod http;
 pub mod jobs;
@@ -20,7 +21,14 @@ pub mod ratelimit;
 pub mod seed;
 pub mod validate;
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use migrations::{Migrator, MigratorTrait};
 use poem::{
@@ -47,6 +55,10 @@ pub struct BuildOptions {
     pub clock: Option<Clock>,
     pub mailer: Option<Mailer>,
     pub rate_limits: Option<RateLimits>,
+    /// Counts every SQL statement the app runs (tests of N+1 behaviour).
+    pub statement_counter: Option<Arc<AtomicU64>>,
+    /// The DataLoaders' batch window, instead of `graphql::schema::LOADER_DELAY`.
+    pub loader_delay: Option<Duration>,
 }
 
 impl App {
@@ -56,9 +68,14 @@ impl App {
 
     pub async fn build_with(config: Config, options: BuildOptions) -> anyhow::Result<App> {
         std::fs::create_dir_all(&config.data_dir)?;
-        let db = db::connect(&config.database_url).await?;
+        let mut db = db::connect(&config.database_url).await?;
         if config.auto_migrate {
             Migrator::up(&db, None).await?;
+        }
+        if let Some(counter) = options.statement_counter {
+            db.set_metric_callback(move |_| {
+                counter.fetch_add(1, Ordering::Relaxed);
+            });
         }
         let mailer = match options.mailer {
             Some(mailer) => mailer,
@@ -73,7 +90,12 @@ impl App {
             limits,
             jobs_wakeup: Arc::new(Notify::new()),
         };
-        let schema = graphql::build_schema(Some(ctx.clone()));
+        let schema = graphql::schema::build_schema_with(
+            Some(ctx.clone()),
+            options
+                .loader_delay
+                .unwrap_or(graphql::schema::LOADER_DELAY),
+        );
         Ok(App { ctx, schema })
     }
 
@@ -120,6 +142,12 @@ fn default_rate_limits() -> RateLimits {
             ("sign_up", 5, 3600),
             ("resend_verification", 3, 3600),
             ("password_reset", 3, 3600),
+            // The forum. Generous for people, tight for scripts; the
+            // moderation rule files (limits.toml) set the production values.
+            ("create_thread", 10, 3600),
+            ("create_post", 60, 3600),
+            ("edit_post", 120, 3600),
+            ("react", 300, 3600),
         ]
         .map(|(a, m, p)| (a.to_string(), m, p)),
     )

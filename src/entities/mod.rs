@@ -1,6 +1,17 @@
 //! sea-orm models. They are the storage shape only: the GraphQL schema wraps
 //! them in its own types and never exposes them directly.
 
+pub mod forum_bookmark;
+pub mod forum_category;
+pub mod forum_draft;
+pub mod forum_post;
+pub mod forum_post_revision;
+pub mod forum_reaction;
+pub mod forum_read_state;
+pub mod forum_subscription;
+pub mod forum_tag;
+pub mod forum_thread;
+pub mod forum_thread_tag;
 pub mod job;
 pub mod notification;
 pub mod session;
