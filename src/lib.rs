@@ -19,6 +19,7 @@ pub mod http;
 pub mod jobs;
 pub mod mail;
 pub mod markdown;
+pub mod matching;
 pub mod moderation;
 pub mod notifications;
 pub mod publications;
@@ -26,6 +27,7 @@ pub mod ratelimit;
 pub mod search;
 pub mod seed;
 pub mod validate;
+pub mod workspaces;
 
 use std::{
     net::SocketAddr,
@@ -212,6 +214,7 @@ fn rate_limits_from(rules: &RuleSet) -> RateLimits {
         ("password_reset", 3, 3600),
         // Likes: generous for people, tight for scripts.
         ("react", 300, 3600),
+        ("collaboration_message", 30, 600),
     ]
     .map(|(a, m, p)| (a.to_string(), m, p));
     RateLimits::new(rules.rate_limits.quotas().chain(account))

@@ -14,8 +14,10 @@ use crate::{
     digest::graphql::{DigestMutation, DigestQuery},
     exemptions::graphql::{ExemptionMutation, ExemptionQuery},
     forum::graphql::{ForumMutation, ForumQuery},
+    matching::graphql::{MatchingMutation, MatchingQuery},
     notifications::graphql::{NotificationMutation, NotificationQuery},
     publications::graphql::{PublicationMutation, PublicationQuery},
+    workspaces::graphql::{WorkspaceMutation, WorkspaceQuery},
 };
 
 #[derive(MergedObject, Default)]
@@ -26,6 +28,8 @@ pub struct Query(
     PublicationQuery,
     ExemptionQuery,
     ForumQuery,
+    WorkspaceQuery,
+    MatchingQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -36,6 +40,8 @@ pub struct Mutation(
     PublicationMutation,
     ExemptionMutation,
     ForumMutation,
+    WorkspaceMutation,
+    MatchingMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -83,6 +89,8 @@ pub fn build_schema_with(ctx: Option<AppContext>, loader_delay: Duration) -> App
         builder = crate::forum::loaders::register(builder, &ctx.db, loader_delay);
         builder = builder.data(crate::publications::loaders::PublicationLoaders::new(&ctx));
         builder = crate::exemptions::loaders::register(builder, &ctx);
+        builder = crate::workspaces::loaders::register(builder, &ctx);
+        builder = crate::matching::loaders::register(builder, &ctx);
         builder = builder.data(ctx);
     }
     builder.finish()
