@@ -17,6 +17,7 @@ use crate::{
     matching::graphql::{MatchingMutation, MatchingQuery},
     notifications::graphql::{NotificationMutation, NotificationQuery},
     publications::graphql::{PublicationMutation, PublicationQuery},
+    search::graphql::SearchQueryRoot,
     workspaces::graphql::{WorkspaceMutation, WorkspaceQuery},
 };
 
@@ -30,6 +31,7 @@ pub struct Query(
     ForumQuery,
     WorkspaceQuery,
     MatchingQuery,
+    SearchQueryRoot,
 );
 
 #[derive(MergedObject, Default)]
