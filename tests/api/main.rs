@@ -10,6 +10,7 @@ mod http_limits;
 mod matching;
 mod publications;
 mod schema;
+mod search;
 mod search_contract;
 mod startup;
 mod workspaces;
