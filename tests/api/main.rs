@@ -4,5 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod forum;
+mod forum_lists;
 mod http_limits;
 mod schema;
