@@ -13,15 +13,15 @@ use super::{
     DEFAULT_PAGE, MAX_PAGE, ModerationState, SubscriptionLevel, SubscriptionTarget, cursor,
     lists::{self, PostPage},
     loaders::{
-        BookmarkedLoader, CategoryLoader, LikedLoader, PostLoader, ReadInfo, ReadInfoLoader,
-        RevisionsLoader, SubscriptionKey, SubscriptionLoader, ThreadLoader, ThreadTagsLoader,
-        ViewerKey, load,
+        BookmarkedLoader, CategoryLoader, ForumUserLoader, LikedLoader, PostLoader, ReadInfo,
+        ReadInfoLoader, RevisionsLoader, SubscriptionKey, SubscriptionLoader, ThreadLoader,
+        ThreadTagsLoader, ViewerKey, load,
     },
     prefetch::{self, PostBatch, PostWants, ThreadBatch, ThreadWants},
     service,
 };
 use crate::{
-    auth::{CurrentUser, Role, graphql::User, loaders::UserLoader},
+    auth::{CurrentUser, Role, graphql::User},
     entities::{
         forum_bookmark as bookmark, forum_category as category, forum_draft as draft,
         forum_post as post, forum_post_revision as revision, forum_subscription as subscription,
@@ -36,7 +36,7 @@ use crate::{
 pub const DELETED_PLACEHOLDER: &str = "[deleted]";
 
 async fn user(ctx: &Context<'_>, id: i64) -> GqlResult<Option<User>> {
-    Ok(load::<UserLoader, _>(ctx, id).await?.map(User))
+    Ok(load::<ForumUserLoader, _>(ctx, id).await?.map(User))
 }
 
 async fn subscription_level(

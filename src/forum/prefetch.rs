@@ -1,7 +1,7 @@
 //! Set-based loading of a page's relations before the page resolves.
 //!
 //! The DataLoaders batch whatever keys are registered before their batch
-//! runs. With no batching delay (see `graphql::schema::LOADER_DELAY`) that
+//! runs. With no batching delay (see `loaders::LOADER_DELAY`) that
 //! is one poll of the resolvers, and async-graphql resolves lists longer
 //! than 30 items through `FuturesUnordered`, which yields part-way (tokio's
 //! cooperative budget), so a page of 50 would be split into many small
@@ -23,12 +23,12 @@ use async_graphql::{
 
 use super::SubscriptionTarget;
 use super::loaders::{
-    BookmarkedLoader, CategoryLoader, LikedLoader, PostLoader, ReadInfo, ReadInfoLoader,
-    RevisionsLoader, SubscriptionKey, SubscriptionLoader, ThreadLoader, ThreadTagsLoader,
-    ViewerKey,
+    BookmarkedLoader, CategoryLoader, ForumUserLoader, LikedLoader, PostLoader, ReadInfo,
+    ReadInfoLoader, RevisionsLoader, SubscriptionKey, SubscriptionLoader, ThreadLoader,
+    ThreadTagsLoader, ViewerKey,
 };
 use crate::{
-    auth::{CurrentUser, loaders::UserLoader},
+    auth::CurrentUser,
     entities::{
         forum_category as category, forum_post as post, forum_post_revision as revision,
         forum_tag as tag, forum_thread as thread, user,
@@ -127,7 +127,7 @@ pub async fn threads(
         id: *id,
     });
     let (users, categories, tags, read, posts, subscriptions) = futures::try_join!(
-        maybe(wants.users, load_many::<UserLoader, _>(ctx, user_ids)),
+        maybe(wants.users, load_many::<ForumUserLoader, _>(ctx, user_ids)),
         maybe(
             wants.categories,
             load_many::<CategoryLoader, _>(ctx, category_ids)
@@ -216,7 +216,7 @@ pub async fn posts(
         .filter(|id| !known.iter().any(|t| t.id == *id))
         .collect();
     let (users, liked, bookmarked, posts, threads, revisions) = futures::try_join!(
-        maybe(wants.users, load_many::<UserLoader, _>(ctx, user_ids)),
+        maybe(wants.users, load_many::<ForumUserLoader, _>(ctx, user_ids)),
         maybe(
             wants.liked,
             load_many::<LikedLoader, _>(ctx, viewer_keys.clone())
