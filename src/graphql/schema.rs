@@ -11,15 +11,40 @@ use crate::{
         loaders::UserLoader,
     },
     context::AppContext,
+    digest::graphql::{DigestMutation, DigestQuery},
+    exemptions::graphql::{ExemptionMutation, ExemptionQuery},
     forum::graphql::{ForumMutation, ForumQuery},
+    matching::graphql::{MatchingMutation, MatchingQuery},
     notifications::graphql::{NotificationMutation, NotificationQuery},
+    publications::graphql::{PublicationMutation, PublicationQuery},
+    search::graphql::SearchQueryRoot,
+    workspaces::graphql::{WorkspaceMutation, WorkspaceQuery},
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(AuthQuery, NotificationQuery, ForumQuery);
+pub struct Query(
+    AuthQuery,
+    NotificationQuery,
+    DigestQuery,
+    PublicationQuery,
+    ExemptionQuery,
+    ForumQuery,
+    WorkspaceQuery,
+    MatchingQuery,
+    SearchQueryRoot,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, NotificationMutation, ForumMutation);
+pub struct Mutation(
+    AuthMutation,
+    NotificationMutation,
+    DigestMutation,
+    PublicationMutation,
+    ExemptionMutation,
+    ForumMutation,
+    WorkspaceMutation,
+    MatchingMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -58,6 +83,10 @@ pub fn build_schema_with(ctx: Option<AppContext>, loader_delay: Duration) -> App
             tokio::spawn,
         ));
         builder = crate::forum::loaders::register(builder, &ctx.db, loader_delay);
+        builder = builder.data(crate::publications::loaders::PublicationLoaders::new(&ctx));
+        builder = crate::exemptions::loaders::register(builder, &ctx);
+        builder = crate::workspaces::loaders::register(builder, &ctx);
+        builder = crate::matching::loaders::register(builder, &ctx);
         builder = builder.data(ctx);
     }
     builder.finish()

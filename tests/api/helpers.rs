@@ -82,6 +82,26 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl TestApp {
     pub async fn spawn(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+        Self::spawn_with(backend, extra, BuildOptions::default()).await
+    }
+
+    /// An app whose search engine is `search` (e.g. one that can be taken down).
+    pub async fn spawn_with_search(
+        backend: Backend,
+        search: std::sync::Arc<dyn commons::search::SearchIndex>,
+    ) -> TestApp {
+        let options = BuildOptions {
+            search: Some(search),
+            ..Default::default()
+        };
+        Self::spawn_with(backend, &[], options).await
+    }
+
+    pub async fn spawn_with(
+        backend: Backend,
+        extra: &[(&str, &str)],
+        options: BuildOptions,
+    ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut pg_database = None;
         let database_url = match backend {
@@ -129,16 +149,14 @@ impl TestApp {
             vars.insert(k.to_string(), v.to_string());
         }
         let config = Config::from_lookup(&|k| vars.get(k).cloned()).expect("test config");
-        let statements = Arc::new(AtomicU64::new(0));
-        let app = App::build_with(
-            config,
-            BuildOptions {
-                statement_counter: Some(statements.clone()),
-                ..BuildOptions::default()
-            },
-        )
-        .await
-        .expect("build app");
+        // Every app counts its SQL statements (tests of N+1 behaviour),
+        // unless the caller brought its own counter.
+        let mut options = options;
+        let statements = options
+            .statement_counter
+            .get_or_insert_with(|| Arc::new(AtomicU64::new(0)))
+            .clone();
+        let app = App::build_with(config, options).await.expect("build app");
         let ctx = app.ctx.clone();
         let acceptor = TcpListener::bind("127.0.0.1:0")
             .into_acceptor()
@@ -340,10 +358,14 @@ impl TestApp {
     }
 
     pub async fn sign_in(&self, email: &str) -> Session {
+        self.sign_in_with(email, PASSWORD).await
+    }
+
+    pub async fn sign_in_with(&self, email: &str, password: &str) -> Session {
         let resp = self
             .gql(
                 "mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { token user { id handle } } }",
-                json!({ "e": email, "p": PASSWORD }),
+                json!({ "e": email, "p": password }),
             )
             .await;
         assert_no_errors(&resp);

@@ -4,7 +4,15 @@
 mod helpers;
 
 mod accounts;
+mod digest;
+mod exemptions;
 mod forum;
 mod forum_lists;
 mod http_limits;
+mod matching;
+mod publications;
 mod schema;
+mod search;
+mod search_contract;
+mod startup;
+mod workspaces;
