@@ -1,6 +1,10 @@
 //! sea-orm models. They are the storage shape only: the GraphQL schema wraps
 //! them in its own types and never exposes them directly.
 
+pub mod email_suppression;
+pub mod exemption_approval;
+pub mod exemption_event;
+pub mod exemption_request;
 pub mod forum_bookmark;
 pub mod forum_category;
 pub mod forum_draft;
@@ -14,8 +18,13 @@ pub mod forum_thread;
 pub mod forum_thread_tag;
 pub mod job;
 pub mod notification;
+pub mod publication_report;
+pub mod publication_report_coauthor;
+pub mod publication_report_status_change;
+pub mod publication_report_workspace;
 pub mod session;
 pub mod user;
+pub mod user_preference;
 pub mod user_token;
 pub mod workspace;
 pub mod workspace_collaborator;

@@ -11,15 +11,32 @@ use crate::{
         loaders::UserLoader,
     },
     context::AppContext,
+    digest::graphql::{DigestMutation, DigestQuery},
+    exemptions::graphql::{ExemptionMutation, ExemptionQuery},
     forum::graphql::{ForumMutation, ForumQuery},
     notifications::graphql::{NotificationMutation, NotificationQuery},
+    publications::graphql::{PublicationMutation, PublicationQuery},
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(AuthQuery, NotificationQuery, ForumQuery);
+pub struct Query(
+    AuthQuery,
+    NotificationQuery,
+    DigestQuery,
+    PublicationQuery,
+    ExemptionQuery,
+    ForumQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, NotificationMutation, ForumMutation);
+pub struct Mutation(
+    AuthMutation,
+    NotificationMutation,
+    DigestMutation,
+    PublicationMutation,
+    ExemptionMutation,
+    ForumMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -63,6 +80,8 @@ pub fn build_schema_with(ctx: Option<AppContext>, loader_delay: Duration) -> App
         builder = builder.data(
             DataLoader::new(UserLoader::new(ctx.db.clone()), tokio::spawn).delay(loader_delay),
         );
+        builder = builder.data(crate::publications::loaders::PublicationLoaders::new(&ctx));
+        builder = crate::exemptions::loaders::register(builder, &ctx);
         builder = crate::forum::loaders::register(builder, &ctx.db, loader_delay);
         builder = builder.data(ctx);
     }

@@ -4,5 +4,10 @@
 mod helpers;
 
 mod accounts;
+mod digest;
+mod exemptions;
 mod http_limits;
+mod publications;
 mod schema;
+mod search_contract;
+mod startup;
