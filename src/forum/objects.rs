@@ -224,6 +224,14 @@ impl Thread {
     async fn moderation_state(&self) -> ModerationState {
         ModerationState::parse(&self.0.moderation_state)
     }
+    /// For the author and moderators of a held or hidden thread: why, and
+    /// how to fix it. Null otherwise.
+    async fn moderation_notice(
+        &self,
+        ctx: &Context<'_>,
+    ) -> GqlResult<Option<crate::moderation::graphql::ModerationNotice>> {
+        crate::moderation::graphql::notice_for_thread(ctx, self.0.first_post_id).await
+    }
     async fn deleted(&self) -> bool {
         self.0.deleted_at.is_some()
     }
@@ -445,6 +453,14 @@ impl Post {
     }
     async fn moderation_state(&self) -> ModerationState {
         ModerationState::parse(&self.0.moderation_state)
+    }
+    /// For the author and moderators of a held or hidden post: why, and how
+    /// to fix it. Null otherwise.
+    async fn moderation_notice(
+        &self,
+        ctx: &Context<'_>,
+    ) -> GqlResult<Option<crate::moderation::graphql::ModerationNotice>> {
+        crate::moderation::graphql::notice_for(ctx, &self.0).await
     }
     /// Whether the viewer may edit or delete this post.
     async fn can_edit(&self, ctx: &Context<'_>) -> bool {

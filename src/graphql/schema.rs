@@ -14,6 +14,7 @@ use crate::{
     digest::graphql::{DigestMutation, DigestQuery},
     exemptions::graphql::{ExemptionMutation, ExemptionQuery},
     forum::graphql::{ForumMutation, ForumQuery},
+    moderation::graphql::{ModerationMutation, ModerationQuery},
     notifications::graphql::{NotificationMutation, NotificationQuery},
     publications::graphql::{PublicationMutation, PublicationQuery},
 };
@@ -26,6 +27,7 @@ pub struct Query(
     PublicationQuery,
     ExemptionQuery,
     ForumQuery,
+    ModerationQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -36,6 +38,7 @@ pub struct Mutation(
     PublicationMutation,
     ExemptionMutation,
     ForumMutation,
+    ModerationMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -83,6 +86,7 @@ pub fn build_schema_with(ctx: Option<AppContext>, loader_delay: Duration) -> App
         builder = builder.data(crate::publications::loaders::PublicationLoaders::new(&ctx));
         builder = crate::exemptions::loaders::register(builder, &ctx);
         builder = crate::forum::loaders::register(builder, &ctx.db, loader_delay);
+        builder = crate::moderation::loaders::register(builder, &ctx.db, loader_delay);
         builder = builder.data(ctx);
     }
     builder.finish()
