@@ -260,12 +260,12 @@ impl ModerationItem {
         self.0.hidden_by_flags
     }
     async fn post(&self, ctx: &Context<'_>) -> GqlResult<Option<Post>> {
-        Ok(load::<PostLoader, _>(ctx, self.0.post_id).await?.map(Post))
+        Ok(load::<PostLoader, _>(ctx, self.0.post_id).await?.map(Post::new))
     }
     async fn thread(&self, ctx: &Context<'_>) -> GqlResult<Option<Thread>> {
         Ok(load::<ThreadLoader, _>(ctx, self.0.thread_id)
             .await?
-            .map(Thread))
+            .map(Thread::new))
     }
     async fn category(&self, ctx: &Context<'_>) -> GqlResult<Option<Category>> {
         let Some(t) = load::<ThreadLoader, _>(ctx, self.0.thread_id).await? else {
@@ -392,7 +392,7 @@ impl ModerationFlag {
         Ok(load::<PostLoader, _>(ctx, self.0.post_id)
             .await?
             .filter(|p| forum::can_see_post(v, p))
-            .map(Post))
+            .map(Post::new))
     }
 }
 
@@ -760,7 +760,7 @@ impl ModerationMutation {
         let v = require_user(ctx)?;
         let thread_id = validate::id("threadId", &thread_id)?;
         let category_id = validate::id("categoryId", &category_id)?;
-        Ok(Thread(
+        Ok(Thread::new(
             actions::move_thread(app(ctx), v, thread_id, category_id, reason.as_deref()).await?,
         ))
     }
@@ -770,7 +770,7 @@ impl ModerationMutation {
     async fn hide_post(&self, ctx: &Context<'_>, post_id: ID, reason: String) -> GqlResult<Post> {
         let v = require_user(ctx)?;
         let id = validate::id("postId", &post_id)?;
-        Ok(Post(actions::hide_post(app(ctx), v, id, &reason).await?))
+        Ok(Post::new(actions::hide_post(app(ctx), v, id, &reason).await?))
     }
 
     /// Moderators: publish a held or hidden post. (`restorePost` undoes a
@@ -783,7 +783,7 @@ impl ModerationMutation {
     ) -> GqlResult<Post> {
         let v = require_user(ctx)?;
         let id = validate::id("postId", &post_id)?;
-        Ok(Post(
+        Ok(Post::new(
             actions::unhide_post(app(ctx), v, id, reason.as_deref()).await?,
         ))
     }
@@ -852,7 +852,7 @@ async fn switch(
 ) -> GqlResult<Thread> {
     let v = require_user(ctx)?;
     let id = validate::id("threadId", &thread_id)?;
-    Ok(Thread(
+    Ok(Thread::new(
         actions::switch_thread(app(ctx), v, id, switch, reason.as_deref()).await?,
     ))
 }

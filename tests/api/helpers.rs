@@ -71,6 +71,7 @@ struct Inner {
     stop: std::sync::Mutex<Option<oneshot::Sender<()>>>,
     server: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     pg_database: Option<(String, String)>,
+    statements: Arc<AtomicU64>,
     _dir: tempfile::TempDir,
 }
 
@@ -128,9 +129,16 @@ impl TestApp {
             vars.insert(k.to_string(), v.to_string());
         }
         let config = Config::from_lookup(&|k| vars.get(k).cloned()).expect("test config");
-        let app = App::build_with(config, BuildOptions::default())
-            .await
-            .expect("build app");
+        let statements = Arc::new(AtomicU64::new(0));
+        let app = App::build_with(
+            config,
+            BuildOptions {
+                statement_counter: Some(statements.clone()),
+                ..BuildOptions::default()
+            },
+        )
+        .await
+        .expect("build app");
         let ctx = app.ctx.clone();
         let acceptor = TcpListener::bind("127.0.0.1:0")
             .into_acceptor()
@@ -161,6 +169,7 @@ impl TestApp {
             stop: std::sync::Mutex::new(Some(stop_tx)),
             server: std::sync::Mutex::new(Some(server)),
             pg_database,
+            statements,
             _dir: dir,
         }))
     }
@@ -183,6 +192,11 @@ impl TestApp {
                 .await;
             let _ = db.close().await;
         }
+    }
+
+    /// SQL statements the app has run so far (all connections).
+    pub fn statements(&self) -> u64 {
+        self.0.statements.load(Ordering::SeqCst)
     }
 
     pub fn backend(&self) -> Backend {
