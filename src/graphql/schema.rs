@@ -14,9 +14,11 @@ use crate::{
     digest::graphql::{DigestMutation, DigestQuery},
     exemptions::graphql::{ExemptionMutation, ExemptionQuery},
     forum::graphql::{ForumMutation, ForumQuery},
+    matching::graphql::{MatchingMutation, MatchingQuery},
     moderation::graphql::{ModerationMutation, ModerationQuery},
     notifications::graphql::{NotificationMutation, NotificationQuery},
     publications::graphql::{PublicationMutation, PublicationQuery},
+    workspaces::graphql::{WorkspaceMutation, WorkspaceQuery},
 };
 
 #[derive(MergedObject, Default)]
@@ -26,6 +28,8 @@ pub struct Query(
     DigestQuery,
     PublicationQuery,
     ExemptionQuery,
+    WorkspaceQuery,
+    MatchingQuery,
     ForumQuery,
     ModerationQuery,
 );
@@ -37,6 +41,8 @@ pub struct Mutation(
     DigestMutation,
     PublicationMutation,
     ExemptionMutation,
+    WorkspaceMutation,
+    MatchingMutation,
     ForumMutation,
     ModerationMutation,
 );
@@ -85,6 +91,8 @@ pub fn build_schema_with(ctx: Option<AppContext>, loader_delay: Duration) -> App
         );
         builder = builder.data(crate::publications::loaders::PublicationLoaders::new(&ctx));
         builder = crate::exemptions::loaders::register(builder, &ctx);
+        builder = crate::workspaces::loaders::register(builder, &ctx);
+        builder = crate::matching::loaders::register(builder, &ctx);
         builder = crate::forum::loaders::register(builder, &ctx.db, loader_delay);
         builder = crate::moderation::loaders::register(builder, &ctx.db, loader_delay);
         builder = builder.data(ctx);

@@ -260,7 +260,9 @@ impl ModerationItem {
         self.0.hidden_by_flags
     }
     async fn post(&self, ctx: &Context<'_>) -> GqlResult<Option<Post>> {
-        Ok(load::<PostLoader, _>(ctx, self.0.post_id).await?.map(Post::new))
+        Ok(load::<PostLoader, _>(ctx, self.0.post_id)
+            .await?
+            .map(Post::new))
     }
     async fn thread(&self, ctx: &Context<'_>) -> GqlResult<Option<Thread>> {
         Ok(load::<ThreadLoader, _>(ctx, self.0.thread_id)
@@ -770,7 +772,9 @@ impl ModerationMutation {
     async fn hide_post(&self, ctx: &Context<'_>, post_id: ID, reason: String) -> GqlResult<Post> {
         let v = require_user(ctx)?;
         let id = validate::id("postId", &post_id)?;
-        Ok(Post::new(actions::hide_post(app(ctx), v, id, &reason).await?))
+        Ok(Post::new(
+            actions::hide_post(app(ctx), v, id, &reason).await?,
+        ))
     }
 
     /// Moderators: publish a held or hidden post. (`restorePost` undoes a

@@ -63,10 +63,7 @@ async fn thread_titled(ctx: &AppContext, title: &str) -> anyhow::Result<thread::
         .ok_or_else(|| anyhow::anyhow!("demo thread {title:?} is missing"))
 }
 
-pub async fn seed_demo(
-    ctx: &AppContext,
-    users: &HashMap<&str, CurrentUser>,
-) -> anyhow::Result<()> {
+pub async fn seed_demo(ctx: &AppContext, users: &HashMap<&str, CurrentUser>) -> anyhow::Result<()> {
     let who = |handle: &str| {
         users
             .get(handle)
