@@ -9,6 +9,7 @@ mod m20261124_000005_notifications;
 mod m20261124_000010_forum;
 mod m20261124_000020_workspaces;
 mod m20261124_000025_profiles_matching;
+mod m20261124_000040_moderation;
 mod m20261124_000050_exemptions;
 mod m20261124_000060_email;
 mod m20261124_000070_publications;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000010_forum::Migration),
             Box::new(m20261124_000020_workspaces::Migration),
             Box::new(m20261124_000025_profiles_matching::Migration),
+            Box::new(m20261124_000040_moderation::Migration),
             Box::new(m20261124_000050_exemptions::Migration),
             Box::new(m20261124_000060_email::Migration),
             Box::new(m20261124_000070_publications::Migration),

@@ -279,6 +279,14 @@ impl Thread {
     async fn moderation_state(&self) -> ModerationState {
         ModerationState::parse(&self.model.moderation_state)
     }
+    /// For the author and moderators of a held or hidden thread: why, and
+    /// how to fix it. Null otherwise.
+    async fn moderation_notice(
+        &self,
+        ctx: &Context<'_>,
+    ) -> GqlResult<Option<crate::moderation::graphql::ModerationNotice>> {
+        crate::moderation::graphql::notice_for_thread(ctx, self.model.first_post_id).await
+    }
     async fn deleted(&self) -> bool {
         self.model.deleted_at.is_some()
     }
@@ -568,6 +576,14 @@ impl Post {
     }
     async fn moderation_state(&self) -> ModerationState {
         ModerationState::parse(&self.model.moderation_state)
+    }
+    /// For the author and moderators of a held or hidden post: why, and how
+    /// to fix it. Null otherwise.
+    async fn moderation_notice(
+        &self,
+        ctx: &Context<'_>,
+    ) -> GqlResult<Option<crate::moderation::graphql::ModerationNotice>> {
+        crate::moderation::graphql::notice_for(ctx, &self.model).await
     }
     /// Whether the viewer may edit or delete this post.
     async fn can_edit(&self, ctx: &Context<'_>) -> bool {

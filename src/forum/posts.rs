@@ -62,17 +62,19 @@ pub async fn submit(
         } => (category, Some(title.as_str())),
         Target::Reply { category, .. } => (category, None),
     };
-    let state = service::screen_new_post(
+    let screened = service::screen_new_post(
         ctx,
         conn,
         &ScreenRequest {
             viewer,
+            author_id: viewer.id,
             category,
             title,
             body: &body.source,
         },
     )
     .await?;
+    let state = screened.state();
     let visible = state == ModerationState::Visible;
 
     let (mut t, number, draft_key) = match &target {
@@ -195,6 +197,9 @@ pub async fn submit(
         .await?;
     }
 
+    if !visible {
+        crate::moderation::queue::record_hold(conn, ctx, &p, &screened, None).await?;
+    }
     let reason = if number == 1 { "created" } else { "replied" };
     service::auto_watch(conn, viewer.id, t.id, reason, now).await?;
     service::advance_read_state(conn, viewer.id, t.id, number, now).await?;
@@ -358,17 +363,20 @@ pub async fn edit_post(
     }
     let category = service::find_category(&txn, t.category_id).await?;
     let prepared = service::prepare_body(&txn, source).await?;
-    let new_state = service::screen_edit(
+    let screened = service::screen_edit(
         ctx,
         &txn,
         &ScreenRequest {
             viewer,
+            author_id: p.author_id,
             category: &category,
             title: (p.number == 1).then_some(t.title.as_str()),
             body: &prepared.source,
         },
     )
     .await?;
+    let previous_state = ModerationState::parse(&p.moderation_state);
+    let new_state = screened.state_after_edit(previous_state);
     add_revision(&txn, &p, viewer.id, p.body.clone(), None, &reason, now).await?;
     let previous_body = p.body.clone();
     let was_visible = p.moderation_state == ModerationState::Visible.as_str();
@@ -384,9 +392,15 @@ pub async fn edit_post(
     if state_changed {
         service::recount_thread(&txn, t.id).await?;
     }
+    crate::moderation::queue::after_edit(&txn, ctx, viewer, &p, previous_state, &screened).await?;
     if p.number == 1 {
-        thread::Entity::update_many()
-            .col_expr(thread::Column::EditedAt, Expr::value(now))
+        let mut update =
+            thread::Entity::update_many().col_expr(thread::Column::EditedAt, Expr::value(now));
+        if let Some(state) = new_state {
+            // A thread's state follows its opening post's.
+            update = update.col_expr(thread::Column::ModerationState, Expr::value(state.as_str()));
+        }
+        update
             .filter(thread::Column::Id.eq(t.id))
             .exec(&txn)
             .await?;
@@ -651,7 +665,7 @@ async fn set_like(
 
 /// MODERATION HOOK: moves a post (and, for an opening post, its thread)
 /// between visible, held and hidden, in the caller's transaction so the
-/// moderation issue can write its audit log beside it. Publishing held
+/// moderation service can write its audit log beside it. Publishing held
 /// content sends the notifications it would have sent when posted.
 pub async fn set_moderation_state(
     conn: &impl ConnectionTrait,
@@ -661,6 +675,18 @@ pub async fn set_moderation_state(
     state: ModerationState,
 ) -> AppResult<post::Model> {
     actor.require_moderator()?;
+    apply_moderation_state(conn, ctx, post_id, state).await
+}
+
+/// [`set_moderation_state`] without the moderator check, for the
+/// moderation service's own decisions (the flag threshold hides content
+/// with no moderator involved).
+pub async fn apply_moderation_state(
+    conn: &impl ConnectionTrait,
+    ctx: &AppContext,
+    post_id: i64,
+    state: ModerationState,
+) -> AppResult<post::Model> {
     let now = service::now(ctx);
     let p = post::Entity::find_by_id(post_id)
         .one(conn)

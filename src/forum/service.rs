@@ -24,6 +24,7 @@ use crate::{
     error::{AppError, AppResult},
     jobs::{self, NewJob},
     markdown,
+    moderation::screening::Screened,
     notifications::service::{NewNotification, notify},
     validate,
 };
@@ -190,9 +191,11 @@ pub async fn prepare_body(conn: &impl ConnectionTrait, source: String) -> AppRes
     })
 }
 
-/// What the screening step sees of a new post.
+/// What the screening step sees of a new post or an edit.
 pub struct ScreenRequest<'a> {
     pub viewer: &'a CurrentUser,
+    /// The content's author: the viewer for new posts, maybe not for edits.
+    pub author_id: i64,
     pub category: &'a category::Model,
     /// Present for a thread's opening post.
     pub title: Option<&'a str>,
@@ -200,26 +203,27 @@ pub struct ScreenRequest<'a> {
 }
 
 /// MODERATION HOOK: decides the initial state of every new thread and reply
-/// (both go through `posts::submit`). The moderation issue replaces this
-/// with rule screening (words, links, small counts, first posts); it may
-/// also refuse outright with a VALIDATION error. Today everything is
-/// published.
+/// (both go through `posts::submit`) with the moderation rules: blocked
+/// words and domains, new members' links, the small-count guard, first
+/// posts held and new members' threads per day. A reject is a VALIDATION
+/// error; a hold stores the post as held and opens its queue entry.
 pub async fn screen_new_post(
-    _ctx: &AppContext,
-    _conn: &impl ConnectionTrait,
-    _request: &ScreenRequest<'_>,
-) -> AppResult<ModerationState> {
-    Ok(ModerationState::Visible)
+    ctx: &AppContext,
+    conn: &impl ConnectionTrait,
+    request: &ScreenRequest<'_>,
+) -> AppResult<Screened> {
+    crate::moderation::screening::screen_new_post(ctx, conn, request).await
 }
 
-/// MODERATION HOOK: decides whether an edit changes a post's state (None:
-/// leave it as it is). Today edits never do.
+/// MODERATION HOOK: screens an edit. `Screened::state_after_edit` says
+/// whether it changes the post's state (a published post that now trips a
+/// rule is held).
 pub async fn screen_edit(
-    _ctx: &AppContext,
-    _conn: &impl ConnectionTrait,
-    _request: &ScreenRequest<'_>,
-) -> AppResult<Option<ModerationState>> {
-    Ok(None)
+    ctx: &AppContext,
+    conn: &impl ConnectionTrait,
+    request: &ScreenRequest<'_>,
+) -> AppResult<Screened> {
+    crate::moderation::screening::screen_edit(ctx, conn, request).await
 }
 
 // ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::{
-    MAX_TAGS,
+    MAX_TAGS, ModerationState,
     posts::{self, Target},
     service,
 };
@@ -175,6 +175,7 @@ pub async fn update_thread(
     }
     let mut active: thread::ActiveModel = t.clone().into();
     let mut changed = false;
+    let mut title_screening = None;
     if let Some(title) = title
         && title != t.title
     {
@@ -183,6 +184,21 @@ pub async fn update_thread(
             None => None,
         }
         .ok_or(AppError::NotFound("post"))?;
+        // A new title is screened with the opening post, like a new thread.
+        let category = service::find_category(&txn, t.category_id).await?;
+        let screened = service::screen_edit(
+            ctx,
+            &txn,
+            &service::ScreenRequest {
+                viewer,
+                author_id: t.author_id,
+                category: &category,
+                title: Some(&title),
+                body: &first.body,
+            },
+        )
+        .await?;
+        title_screening = Some((first.clone(), screened));
         posts::add_revision(
             &txn,
             &first,
@@ -225,7 +241,23 @@ pub async fn update_thread(
         return Ok(t);
     }
     active.edited_at = Set(Some(now));
-    let t = active.update(&txn).await?;
+    let mut t = active.update(&txn).await?;
+    if let Some((first, screened)) = title_screening {
+        let previous = ModerationState::parse(&first.moderation_state);
+        let first = match screened.state_after_edit(previous) {
+            Some(state) => {
+                let first = posts::apply_moderation_state(&txn, ctx, first.id, state).await?;
+                t = thread::Entity::find_by_id(t.id)
+                    .one(&txn)
+                    .await?
+                    .ok_or(AppError::NotFound("thread"))?;
+                first
+            }
+            None => first,
+        };
+        crate::moderation::queue::after_edit(&txn, ctx, viewer, &first, previous, &screened)
+            .await?;
+    }
     service::index_thread(&txn, now, t.id).await?;
     txn.commit().await?;
     ctx.wake_worker();

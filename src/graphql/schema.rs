@@ -15,6 +15,7 @@ use crate::{
     exemptions::graphql::{ExemptionMutation, ExemptionQuery},
     forum::graphql::{ForumMutation, ForumQuery},
     matching::graphql::{MatchingMutation, MatchingQuery},
+    moderation::graphql::{ModerationMutation, ModerationQuery},
     notifications::graphql::{NotificationMutation, NotificationQuery},
     publications::graphql::{PublicationMutation, PublicationQuery},
     search::graphql::SearchQueryRoot,
@@ -32,6 +33,7 @@ pub struct Query(
     WorkspaceQuery,
     MatchingQuery,
     SearchQueryRoot,
+    ModerationQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -44,6 +46,7 @@ pub struct Mutation(
     ForumMutation,
     WorkspaceMutation,
     MatchingMutation,
+    ModerationMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -87,6 +90,7 @@ pub fn build_schema_with(ctx: Option<AppContext>, loader_delay: Duration) -> App
         builder = crate::exemptions::loaders::register(builder, &ctx);
         builder = crate::workspaces::loaders::register(builder, &ctx);
         builder = crate::matching::loaders::register(builder, &ctx);
+        builder = crate::moderation::loaders::register(builder, &ctx.db, loader_delay);
         builder = builder.data(ctx);
     }
     builder.finish()

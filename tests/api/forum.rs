@@ -145,7 +145,7 @@ fn kinds(nodes: &[Value]) -> Vec<String> {
 
 #[tokio::test]
 async fn a_question_is_answered_liked_notified_and_edited() {
-    on_each_backend(|app| async move {
+    on_each_backend_trusted(|app| async move {
         let f = setup(&app).await;
         let priya = app.researcher("priya").await;
         let james = app.researcher("james").await;
@@ -328,7 +328,7 @@ async fn a_question_is_answered_liked_notified_and_edited() {
 
 #[tokio::test]
 async fn writes_are_refused_with_reasons() {
-    on_each_backend(|app| async move {
+    on_each_backend_trusted(|app| async move {
         let f = setup(&app).await;
         let priya = app.researcher("priya").await;
         let james = app.researcher("james").await;
@@ -520,7 +520,7 @@ async fn writes_are_refused_with_reasons() {
 
 #[tokio::test]
 async fn posting_is_rate_limited_with_retry_after() {
-    on_each_backend(|app| async move {
+    on_each_backend_trusted(|app| async move {
         let f = setup(&app).await;
         let priya = app.researcher("priya").await;
         let mut limited = None;
@@ -549,7 +549,7 @@ async fn posting_is_rate_limited_with_retry_after() {
 
 #[tokio::test]
 async fn xss_vectors_do_not_survive_in_bodies_or_titles() {
-    on_each_backend(|app| async move {
+    on_each_backend_trusted(|app| async move {
         let f = setup(&app).await;
         assert!(XSS_VECTORS.len() >= 30);
         // Spread the work over a few authors to stay under the rate limits.
@@ -624,7 +624,7 @@ const THREAD_PAGE: &str = "query($n: Int!) { threads(first: $n) { edges { cursor
 
 #[tokio::test]
 async fn a_thread_list_page_costs_the_same_statements_for_20_and_50_threads() {
-    on_each_backend(|app| async move {
+    on_each_backend_trusted(|app| async move {
         let f = setup(&app).await;
         // Ten authors start five threads each, tagged; a different member
         // replies to each, so authors and last posters vary.

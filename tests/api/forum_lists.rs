@@ -25,7 +25,7 @@ const LIST: &str = "query($list: ThreadList, $period: TopPeriod, $c: ID, $slug: 
 
 #[tokio::test]
 async fn latest_top_unread_per_category_and_tag() {
-    on_each_backend(|app| async move {
+    on_each_backend_trusted(|app| async move {
         let f = setup(&app).await;
         let a = app.researcher("anna").await;
         let b = app.researcher("ben").await;
@@ -213,7 +213,7 @@ fn numbers(d: &Value) -> Vec<i64> {
 
 #[tokio::test]
 async fn reading_state_jumps_to_the_first_unread_post() {
-    on_each_backend(|app| async move {
+    on_each_backend_trusted(|app| async move {
         let f = setup(&app).await;
         let a = app.researcher("anna").await;
         let b = app.researcher("ben").await;
@@ -269,7 +269,7 @@ async fn reading_state_jumps_to_the_first_unread_post() {
 
 #[tokio::test]
 async fn deletes_are_soft_and_moderation_states_hide_content() {
-    on_each_backend(|app| async move {
+    on_each_backend_trusted(|app| async move {
         let f = setup(&app).await;
         let a = app.researcher("anna").await;
         let b = app.researcher("ben").await;
@@ -396,7 +396,7 @@ async fn kinds(who: &Session) -> Vec<String> {
 
 #[tokio::test]
 async fn watching_and_muting_shape_notifications() {
-    on_each_backend(|app| async move {
+    on_each_backend_trusted(|app| async move {
         let f = setup(&app).await;
         let a = app.researcher("anna").await;
         let b = app.researcher("ben").await;
@@ -466,7 +466,7 @@ async fn watching_and_muting_shape_notifications() {
 
 #[tokio::test]
 async fn drafts_survive_and_bookmarks_list() {
-    on_each_backend(|app| async move {
+    on_each_backend_trusted(|app| async move {
         let f = setup(&app).await;
         let a = app.researcher("anna").await;
         let b = app.researcher("ben").await;
@@ -530,7 +530,7 @@ async fn drafts_survive_and_bookmarks_list() {
 
 #[tokio::test]
 async fn admins_create_and_order_categories() {
-    on_each_backend(|app| async move {
+    on_each_backend_trusted(|app| async move {
         let f = setup(&app).await;
         let d = f
             .admin
@@ -571,7 +571,7 @@ async fn admins_create_and_order_categories() {
 
 #[tokio::test]
 async fn seed_demo_fills_the_forum() {
-    on_each_backend(|app| async move {
+    on_each_backend_trusted(|app| async move {
         commons::seed::seed_demo(app.ctx()).await.expect("seed");
         let resp = app
             .gql(

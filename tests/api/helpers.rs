@@ -63,6 +63,48 @@ where
     }
 }
 
+/// A moderation directory with the shipped rules, except that nobody
+/// counts as a new member: no first posts held for review, no new-member
+/// link or thread limits. For tests of the forum itself; the moderation
+/// tests use the shipped rules.
+pub fn trusted_members_rules() -> &'static str {
+    static DIR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let shipped = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/moderation/limits.toml"
+        ))
+        .expect("shipped limits.toml");
+        let mut limits = String::new();
+        let mut replaced = 0;
+        for line in shipped.lines() {
+            if line.starts_with("new_user_post_threshold") || line.starts_with("hold_first_posts") {
+                let key = line.split('=').next().unwrap_or_default().trim();
+                limits.push_str(&format!("{key} = 0\n"));
+                replaced += 1;
+            } else {
+                limits.push_str(line);
+                limits.push('\n');
+            }
+        }
+        assert_eq!(replaced, 2, "limits.toml changed shape");
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("trusted-members-rules-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("rules dir");
+        std::fs::write(dir.join("limits.toml"), limits).expect("limits.toml");
+        dir.display().to_string()
+    })
+}
+
+/// Like [`on_each_backend`], with [`trusted_members_rules`].
+pub async fn on_each_backend_trusted<F, Fut>(test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    on_each_backend_with(&[("COMMONS_MODERATION_DIR", trusted_members_rules())], test).await
+}
+
 struct Inner {
     backend: Backend,
     addr: SocketAddr,

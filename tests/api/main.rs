@@ -10,6 +10,7 @@ mod forum;
 mod forum_lists;
 mod http_limits;
 mod matching;
+mod moderation;
 mod publications;
 mod schema;
 mod search;
