@@ -1,0 +1,116 @@
+// The shell: header navigation, the account menu, and the route table.
+
+import { onApiError } from './api.js';
+import { navigate, notFound, onNavigate, route, start } from './router.js';
+import { loadSession, onSessionChange, refreshUnread, session } from './session.js';
+import { clear, empty, flash, h, pageHeader } from './ui.js';
+import * as auth from './pages/auth.js';
+import { homePage } from './pages/home.js';
+import { notificationsPage } from './pages/notifications.js';
+import { profilePage, userPage } from './pages/profile.js';
+
+// ---- navigation -------------------------------------------------------------------
+
+/** Main navigation; `when` hides items the viewer cannot use. */
+const NAV = [
+  { href: '/', label: 'Home', match: (p) => p === '/' },
+];
+
+function renderNav() {
+  const nav = document.getElementById('site-nav');
+  const path = window.location.pathname;
+  const items = NAV.filter((item) => !item.when || item.when(session));
+  clear(nav).append(
+    h(
+      'ul',
+      {},
+      items.map((item) => {
+        const current = item.match ? item.match(path) : path === item.href || path.startsWith(`${item.href}/`);
+        return h('li', {}, h('a', { href: item.href, 'aria-current': current ? 'page' : null }, item.label));
+      }),
+    ),
+  );
+  const account = document.getElementById('account-nav');
+  clear(account);
+  if (session.signedIn) {
+    const unread = session.unread;
+    account.append(
+      h(
+        'a',
+        {
+          href: '/notifications',
+          class: 'notif-link',
+          'aria-current': path === '/notifications' ? 'page' : null,
+          'aria-label': unread ? `Notifications, ${unread} unread` : 'Notifications',
+        },
+        'Notifications',
+        unread ? h('span', { class: 'count', 'aria-hidden': 'true' }, String(unread)) : null,
+      ),
+      h(
+        'a',
+        { href: '/profile', class: 'profile-link', 'aria-current': path === '/profile' ? 'page' : null },
+        session.user?.displayName || 'Profile',
+      ),
+      h('button', { type: 'button', class: 'link-button', onclick: () => auth.signOut() }, 'Sign out'),
+    );
+  } else {
+    account.append(
+      h('a', { href: `/sign-in${path !== '/' && !path.startsWith('/sign') ? `?next=${encodeURIComponent(path + window.location.search)}` : ''}` }, 'Sign in'),
+      h('a', { href: '/sign-up', class: 'btn btn-small btn-primary' }, 'Sign up'),
+    );
+  }
+}
+
+// ---- routes ------------------------------------------------------------------------
+
+route('/', homePage);
+route('/sign-up', auth.signUp, { title: 'Create an account' });
+route('/check-email', auth.checkEmail, { title: 'Check your email' });
+route('/verify', auth.verify, { title: 'Confirm your email' });
+route('/sign-in', auth.signIn, { title: 'Sign in' });
+route('/forgot-password', auth.forgotPassword, { title: 'Reset your password' });
+route('/reset-password', auth.resetPassword, { title: 'Choose a new password' });
+route('/notifications', notificationsPage, { auth: true, title: 'Notifications' });
+route('/profile', profilePage, { auth: true, title: 'Your profile' });
+route('/u/:handle', userPage, { auth: true });
+
+notFound(({ view, path }) => {
+  view.append(
+    pageHeader('Page not found'),
+    empty(`There is nothing at ${path}. The link may be mistyped, or the page may have moved.`, h('p', {}, h('a', { class: 'btn', href: '/' }, 'Go to the home page'))),
+  );
+});
+
+// ---- start -------------------------------------------------------------------------
+
+onSessionChange(renderNav);
+onNavigate(renderNav);
+
+// A session that ended elsewhere (signed out everywhere, expired) shows up as
+// UNAUTHENTICATED on a page that thought it was signed in.
+onApiError((err) => {
+  if (err.code === 'UNAUTHENTICATED' && session.signedIn) {
+    loadSession().then(() => {
+      if (!session.signedIn) {
+        flash('Your session has ended. Please sign in again.', 'info');
+        navigate(`/sign-in?next=${encodeURIComponent(window.location.pathname + window.location.search)}`, { replace: true });
+      }
+    });
+  }
+});
+
+async function boot() {
+  try {
+    await loadSession();
+  } catch (err) {
+    flash(`${err.message} Some features may be unavailable.`, 'error');
+  }
+  await start();
+  document.body.classList.add('ready');
+  // The unread badge stays fresh while the tab is in use.
+  setInterval(() => {
+    if (document.visibilityState === 'visible') refreshUnread();
+  }, 60_000);
+}
+
+boot();

@@ -1,0 +1,106 @@
+//! Browser tests: each scenario starts the app on a fresh SQLite database
+//! with the file mailer and the in-process job worker, then drives the real
+//! frontend in Debian's Chromium with a playwright-core script from
+//! `tests/browser/`. Screenshots land in `tests/artifacts/`.
+//!
+//! Chromium and Node.js are required: a missing one fails the test with a
+//! message saying what to install, it never skips.
+
+#[path = "api/helpers.rs"]
+mod helpers;
+
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+    time::Duration,
+};
+
+use helpers::{Backend, TestApp};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const SCENARIO_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// One browser at a time: the machine running the suite may be small.
+static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Fails with instructions when a prerequisite is missing.
+fn require_tools() {
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "browser tests need Debian's Chromium at {CHROMIUM}: apt-get install chromium"
+    );
+    let node = std::process::Command::new("node").arg("--version").output();
+    assert!(
+        node.as_ref().is_ok_and(|o| o.status.success()),
+        "browser tests need Node.js on PATH: apt-get install nodejs ({node:?})"
+    );
+    assert!(
+        root()
+            .join("tests/browser/node_modules/playwright-core")
+            .is_dir(),
+        "browser tests need playwright-core: run `npm install` in tests/browser (tests/run does it)"
+    );
+}
+
+/// The app for one scenario: mail goes to `.eml` files, delivered by the
+/// worker inside the server, as on a laptop.
+async fn spawn_app() -> TestApp {
+    TestApp::spawn(
+        Backend::Sqlite,
+        &[("COMMONS_MAILER", "file"), ("COMMONS_WORKER", "true")],
+    )
+    .await
+}
+
+fn mail_dir(app: &TestApp) -> PathBuf {
+    app.ctx().config.data_dir.join("mail")
+}
+
+/// Runs `tests/browser/<script>` against `app`; panics with the script's
+/// output unless it exits successfully.
+async fn run_script(app: &TestApp, script: &str, env: &[(&str, &str)]) {
+    let artifacts = root().join("tests/artifacts");
+    std::fs::create_dir_all(&artifacts).expect("artifacts dir");
+    let mut command = tokio::process::Command::new("node");
+    command
+        .arg(root().join("tests/browser").join(script))
+        .current_dir(root().join("tests/browser"))
+        .env("BASE_URL", app.url(""))
+        .env("MAIL_DIR", mail_dir(app))
+        .env("ARTIFACTS_DIR", &artifacts)
+        .env("PASSWORD", helpers::PASSWORD)
+        .env("CHROMIUM", CHROMIUM)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let child = command.spawn().expect("start node");
+    let output = tokio::time::timeout(SCENARIO_TIMEOUT, child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("{script} did not finish within {SCENARIO_TIMEOUT:?}"))
+        .expect("node output");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{script} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        output.status
+    );
+    print!("{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_and_verify_from_the_mailed_link() {
+    require_tools();
+    let _one_at_a_time = BROWSER.lock().await;
+    let app = spawn_app().await;
+    run_script(&app, "signup_verify.mjs", &[]).await;
+    app.shutdown().await;
+}
