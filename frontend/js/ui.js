@@ -303,8 +303,11 @@ export function onSubmit(form, action, { busyText = 'Saving…' } = {}) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (form.dataset.busy) return;
-    if (!checkRequired(form)) return;
-    const button = form.querySelector('button[type=submit]');
+    // A button with formnovalidate (such as "Save as draft") leaves the
+    // completeness checks to the server.
+    if (event.submitter?.hasAttribute('formnovalidate')) clearErrors(form);
+    else if (!checkRequired(form)) return;
+    const button = event.submitter || form.querySelector('button[type=submit]');
     const label = button?.textContent;
     form.dataset.busy = '1';
     form.setAttribute('aria-busy', 'true');
