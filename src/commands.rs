@@ -51,6 +51,15 @@ pub enum Command {
     },
     /// Fill a fresh database with a small, believable community.
     SeedDemo,
+    /// Enqueue the digests that are due now, or show one user's digest.
+    Digest {
+        /// Print the digest instead of sending it.
+        #[arg(long, requires = "user")]
+        dry_run: bool,
+        /// The user's email address.
+        #[arg(long)]
+        user: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -130,6 +139,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = App::build(config).await?;
             crate::seed::seed_demo(&app.ctx).await
         }
+        Command::Digest { dry_run, user } => digest(config, dry_run, user).await,
         Command::ExportSchema { .. } => Ok(()),
     }
 }
@@ -208,5 +218,49 @@ async fn create_user(config: Config, args: CreateUser) -> anyhow::Result<()> {
         "created user {} (@{}, id {})",
         user.email, user.handle, user.id
     );
+    Ok(())
+}
+
+async fn digest(config: Config, dry_run: bool, user: Option<String>) -> anyhow::Result<()> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = App::build(config).await?;
+    let ctx = &app.ctx;
+    if !dry_run {
+        let n = crate::digest::schedule::run(ctx)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        println!("enqueued {n} digest(s); `commons serve` delivers them");
+        return Ok(());
+    }
+    let email = crate::auth::service::normalize_email(user.as_deref().unwrap_or_default());
+    let user = crate::entities::user::Entity::find()
+        .filter(crate::entities::user::Column::Email.eq(&email))
+        .one(&ctx.db)
+        .await?
+        .with_context(|| format!("no user with email {email}"))?;
+    let now = ctx.clock.now();
+    let prefs = crate::digest::preferences::get(&ctx.db, user.id, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let since = prefs
+        .last_digest_at
+        .unwrap_or(now - chrono::Duration::days(7));
+    let digest = crate::digest::content::build(ctx, &user, since)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if digest.is_empty() {
+        println!("nothing new for {email} since {since}: no digest would be sent");
+        return Ok(());
+    }
+    let mail = crate::digest::send::render(ctx, &user, &digest, "dry-run")
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "To: {} <{}>\nSubject: {}",
+        mail.to_name, mail.to, mail.subject
+    );
+    for (name, value) in &mail.headers {
+        println!("{name}: {value}");
+    }
+    println!("\n{}", mail.text);
     Ok(())
 }

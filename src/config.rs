@@ -51,6 +51,8 @@ pub struct Config {
     pub limits: GraphqlLimits,
     pub max_body_bytes: usize,
     pub run_worker: bool,
+    /// Per-action rate limits (off only for load benchmarks).
+    pub rate_limits: bool,
     pub frontend_dir: Option<PathBuf>,
     pub log_json: bool,
     /// Approvals an exemption request needs (1 or 2).
@@ -305,6 +307,7 @@ impl Config {
                 16 * 1024 * 1024,
             )?,
             run_worker: vars.flag("COMMONS_WORKER", true)?,
+            rate_limits: vars.flag("COMMONS_RATE_LIMITS", true)?,
             frontend_dir: vars.get("COMMONS_FRONTEND_DIR").map(PathBuf::from),
             log_json: vars.flag("COMMONS_LOG_JSON", production)?,
             exemption_approvals,

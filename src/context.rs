@@ -1,11 +1,17 @@
 //! Everything a service needs, built once at start-up and cheap to clone.
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicI64, Ordering},
+};
 
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
-use crate::{clock::Clock, config::Config, error::AppResult, mail::Mailer, ratelimit::RateLimits};
+use crate::{
+    clock::Clock, config::Config, error::AppResult, mail::Mailer, moderation::rules::RuleSet,
+    ratelimit::RateLimits, search::SearchIndex,
+};
 
 #[derive(Clone)]
 pub struct AppContext {
@@ -14,8 +20,13 @@ pub struct AppContext {
     pub clock: Clock,
     pub mailer: Mailer,
     pub limits: RateLimits,
+    pub search: Arc<dyn SearchIndex>,
+    /// Moderation rules from `moderation/`, read at start-up.
+    pub rules: Arc<RuleSet>,
     /// Wakes the in-process worker after a commit that enqueued jobs.
     pub jobs_wakeup: Arc<Notify>,
+    /// Unix time of the last scheduler scan.
+    pub last_schedule_scan: Arc<AtomicI64>,
 }
 
 impl AppContext {
@@ -25,13 +36,31 @@ impl AppContext {
 
     /// Search engine status for `/readyz`.
     pub async fn search_status(&self) -> serde_json::Value {
-        serde_json::json!({ "engine": "none" })
+        match self.search.health().await {
+            Ok(()) => serde_json::json!({ "engine": self.search.engine(), "status": "ok" }),
+            Err(e) => {
+                serde_json::json!({ "engine": self.search.engine(), "status": "unavailable", "error": e.to_string() })
+            }
+        }
     }
 
     /// Periodic work the worker runs between job batches: schedulers that
     /// enqueue due jobs (digests, reminders) and in-memory housekeeping.
     pub async fn housekeeping_tick(&self) -> AppResult<()> {
+        // Schedulers scan at most once a minute (of the context's clock).
+        let now = self.clock.now().timestamp();
+        let last = self.last_schedule_scan.load(Ordering::Relaxed);
+        if now - last < 60 {
+            return Ok(());
+        }
+        self.last_schedule_scan.store(now, Ordering::Relaxed);
         self.limits.housekeeping();
+        self.run_schedulers().await
+    }
+
+    /// Every domain's scheduler, unthrottled (tests call this directly).
+    pub async fn run_schedulers(&self) -> AppResult<()> {
+        crate::digest::schedule::run(self).await?;
         Ok(())
     }
 }

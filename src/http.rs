@@ -35,6 +35,7 @@ pub fn routes(ctx: AppContext, schema: AppSchema) -> impl Endpoint {
         .at("/graphql", get(graphql_get).post(graphql_post))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
+        .at("/unsubscribe", get(unsubscribe_page).post(unsubscribe_post))
         .nest("/", get(frontend))
         .data(ctx)
         .data(schema)
@@ -305,6 +306,82 @@ async fn readyz(Data(ctx): Data<&AppContext>) -> Response {
             })
             .to_string(),
         )
+}
+
+#[derive(serde::Deserialize)]
+struct UnsubscribeParams {
+    token: Option<String>,
+}
+
+fn plain_page(status: StatusCode, title: &str, body_html: &str) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type("text/html; charset=utf-8")
+        .header(
+            "content-security-policy",
+            "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        .body(format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+             <link rel=\"stylesheet\" href=\"/css/app.css\"></head><body><main class=\"page narrow\">\
+             <h1>{title}</h1>{body_html}<p><a href=\"/\">Research Commons</a></p></main></body></html>"
+        ))
+}
+
+/// The link in a digest: a confirmation page whose button posts back.
+/// (GET never changes anything: mail scanners follow links.)
+#[handler]
+async fn unsubscribe_page(
+    Query(params): Query<UnsubscribeParams>,
+    Data(ctx): Data<&AppContext>,
+) -> Response {
+    let token = params.token.unwrap_or_default();
+    if crate::digest::unsubscribe::verify(&ctx.config.secret_key, &token).is_none() {
+        return plain_page(
+            StatusCode::BAD_REQUEST,
+            "This link is not valid",
+            "<p>The unsubscribe link is damaged or incomplete.</p>",
+        );
+    }
+    let escaped = html_escape::encode_double_quoted_attribute(&token);
+    plain_page(
+        StatusCode::OK,
+        "Unsubscribe from digests",
+        &format!(
+            "<p>Stop receiving Research Commons email digests?</p>\
+             <form method=\"post\" action=\"/unsubscribe?token={escaped}\"><button type=\"submit\">Unsubscribe</button></form>"
+        ),
+    )
+}
+
+/// RFC 8058 one-click unsubscribe (`List-Unsubscribe=One-Click`), and the
+/// confirmation page's button. Works without a session.
+#[handler]
+async fn unsubscribe_post(
+    Query(params): Query<UnsubscribeParams>,
+    Data(ctx): Data<&AppContext>,
+) -> Response {
+    let token = params.token.unwrap_or_default();
+    match crate::digest::unsubscribe::apply(ctx, &token).await {
+        Ok(true) => plain_page(
+            StatusCode::OK,
+            "You are unsubscribed",
+            "<p>You will not receive email digests any more. You can turn them back on in your preferences.</p>",
+        ),
+        Ok(false) => plain_page(
+            StatusCode::BAD_REQUEST,
+            "This link is not valid",
+            "<p>The unsubscribe link is damaged or incomplete.</p>",
+        ),
+        Err(e) => {
+            tracing::error!(error = ?e, "unsubscribe failed");
+            plain_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "<p>We could not update your preferences just now.</p>",
+            )
+        }
+    }
 }
 
 /// Serves the single-page frontend; unknown paths without a file extension

@@ -3,11 +3,13 @@
 //! and the GraphQL schema; `main.rs` and the tests both start it here.
 
 pub mod auth;
+pub mod bench;
 pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod context;
 pub mod db;
+pub mod digest;
 pub mod entities;
 pub mod error;
 pub mod graphql;
@@ -15,8 +17,10 @@ pub mod http;
 pub mod jobs;
 pub mod mail;
 pub mod markdown;
+pub mod moderation;
 pub mod notifications;
 pub mod ratelimit;
+pub mod search;
 pub mod seed;
 pub mod validate;
 
@@ -30,8 +34,15 @@ use poem::{
 use tokio::sync::{Notify, watch};
 
 use crate::{
-    clock::Clock, config::Config, context::AppContext, graphql::AppSchema, jobs::worker::Worker,
-    mail::Mailer, ratelimit::RateLimits,
+    clock::Clock,
+    config::{Config, SearchConfig},
+    context::AppContext,
+    graphql::AppSchema,
+    jobs::worker::Worker,
+    mail::Mailer,
+    moderation::rules::RuleSet,
+    ratelimit::RateLimits,
+    search::{SearchIndex, meili_index::MeiliIndex, tantivy_index::TantivyIndex},
 };
 
 /// A built application: context and schema, ready to serve.
@@ -47,6 +58,7 @@ pub struct BuildOptions {
     pub clock: Option<Clock>,
     pub mailer: Option<Mailer>,
     pub rate_limits: Option<RateLimits>,
+    pub search: Option<Arc<dyn SearchIndex>>,
 }
 
 impl App {
@@ -64,14 +76,26 @@ impl App {
             Some(mailer) => mailer,
             None => Mailer::from_config(&config.mailer)?,
         };
-        let limits = options.rate_limits.unwrap_or_else(default_rate_limits);
+        let rules = load_rules(&config)?;
+        let limits = match options.rate_limits {
+            Some(limits) => limits,
+            None if !config.rate_limits => RateLimits::disabled(),
+            None => rate_limits_from(&rules),
+        };
+        let search = match options.search {
+            Some(search) => search,
+            None => open_search(&config.search).await?,
+        };
         let ctx = AppContext {
             db,
             config: Arc::new(config),
             clock: options.clock.unwrap_or_default(),
             mailer,
             limits,
+            search,
+            rules: Arc::new(rules),
             jobs_wakeup: Arc::new(Notify::new()),
+            last_schedule_scan: Arc::default(),
         };
         let schema = graphql::build_schema(Some(ctx.clone()));
         Ok(App { ctx, schema })
@@ -113,16 +137,58 @@ impl App {
     }
 }
 
-fn default_rate_limits() -> RateLimits {
-    RateLimits::new(
-        [
-            ("sign_in", 10, 300),
-            ("sign_up", 5, 3600),
-            ("resend_verification", 3, 3600),
-            ("password_reset", 3, 3600),
-        ]
-        .map(|(a, m, p)| (a.to_string(), m, p)),
-    )
+/// Opens the configured engine and prepares its indexes. An unreachable
+/// Meilisearch does not stop start-up: writes queue in the outbox and the
+/// worker catches up once it answers.
+pub async fn open_search(config: &SearchConfig) -> anyhow::Result<Arc<dyn SearchIndex>> {
+    let index: Arc<dyn SearchIndex> = match config {
+        SearchConfig::Tantivy(dir) => Arc::new(
+            TantivyIndex::open(dir)
+                .map_err(|e| anyhow::anyhow!("search index at {}: {e}", dir.display()))?,
+        ),
+        SearchConfig::Meilisearch {
+            url,
+            api_key,
+            index_prefix,
+        } => Arc::new(
+            MeiliIndex::new(url, Some(api_key), index_prefix)
+                .map_err(|e| anyhow::anyhow!("MEILI_URL: {e}"))?,
+        ),
+    };
+    if let Err(e) = index.prepare().await {
+        if e.is_retryable() {
+            tracing::warn!(engine = index.engine(), error = %e, "search engine unavailable at start-up; updates will queue");
+        } else {
+            anyhow::bail!("search engine {}: {e}", index.engine());
+        }
+    }
+    Ok(index)
+}
+
+/// The moderation rules: `COMMONS_MODERATION_DIR`, else `./moderation` when
+/// present, else the built-in copies of the shipped files. A malformed file
+/// stops start-up with its path, line and problem.
+fn load_rules(config: &Config) -> anyhow::Result<RuleSet> {
+    let dir = config
+        .moderation_dir
+        .clone()
+        .or_else(|| Some(std::path::PathBuf::from("moderation")).filter(|d| d.is_dir()));
+    let rules = match dir {
+        Some(dir) => RuleSet::load_dir(&dir).map_err(|e| anyhow::anyhow!("{e}"))?,
+        None => RuleSet::defaults(),
+    };
+    Ok(rules)
+}
+
+/// Quotas from `moderation/limits.toml`, plus the account actions that are
+/// not the moderators' business.
+fn rate_limits_from(rules: &RuleSet) -> RateLimits {
+    let account = [
+        ("resend_verification", 3, 3600),
+        ("password_reset", 3, 3600),
+    ]
+    .map(|(a, m, p)| (a.to_string(), m, p));
+    RateLimits::new(rules.rate_limits.quotas().chain(account))
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

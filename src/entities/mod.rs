@@ -1,10 +1,12 @@
 //! sea-orm models. They are the storage shape only: the GraphQL schema wraps
 //! them in its own types and never exposes them directly.
 
+pub mod email_suppression;
 pub mod job;
 pub mod notification;
 pub mod session;
 pub mod user;
+pub mod user_preference;
 pub mod user_token;
 pub mod workspace;
 pub mod workspace_collaborator;

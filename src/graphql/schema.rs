@@ -9,14 +9,15 @@ use crate::{
         loaders::UserLoader,
     },
     context::AppContext,
+    digest::graphql::{DigestMutation, DigestQuery},
     notifications::graphql::{NotificationMutation, NotificationQuery},
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(AuthQuery, NotificationQuery);
+pub struct Query(AuthQuery, NotificationQuery, DigestQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, NotificationMutation);
+pub struct Mutation(AuthMutation, NotificationMutation, DigestMutation);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

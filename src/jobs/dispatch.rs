@@ -2,21 +2,29 @@
 //! only routes.
 
 use super::worker::JobError;
-use crate::{context::AppContext, mail::OutgoingMail};
+use crate::{
+    context::AppContext,
+    mail::{MailError, OutgoingMail},
+};
 
 pub async fn run(ctx: &AppContext, kind: &str, payload: &str) -> Result<(), JobError> {
     match kind {
         "mail" => {
             let mail: OutgoingMail = serde_json::from_str(payload)
                 .map_err(|e| JobError::Permanent(format!("bad mail payload: {e}")))?;
-            ctx.mailer
-                .send(&ctx.config.mail_from, &mail)
-                .await
-                .map_err(|e| match e {
-                    crate::mail::MailError::Transient(m) => JobError::Retry(m),
-                    crate::mail::MailError::Permanent(m) => JobError::Permanent(m),
-                })
+            if crate::digest::send::is_suppressed(ctx, &mail.to).await? {
+                return Ok(());
+            }
+            match ctx.mailer.send(&ctx.config.mail_from, &mail).await {
+                Ok(()) => Ok(()),
+                Err(MailError::Transient(m)) => Err(JobError::Retry(m)),
+                Err(MailError::Permanent(m)) => {
+                    crate::digest::send::record_suppression(ctx, &mail.to, &m).await?;
+                    Err(JobError::Permanent(m))
+                }
+            }
         }
+        "digest.send" => crate::digest::send::run(ctx, payload).await,
         other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
     }
 }

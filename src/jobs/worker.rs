@@ -22,7 +22,10 @@ pub enum JobError {
 
 impl From<crate::error::AppError> for JobError {
     fn from(err: crate::error::AppError) -> Self {
-        JobError::Retry(format!("{err:?}"))
+        match err {
+            crate::error::AppError::Internal(cause) => JobError::Retry(format!("{cause:#}")),
+            other => JobError::Retry(other.to_string()),
+        }
     }
 }
 

@@ -65,6 +65,7 @@ pub async fn notify(
         && let Some(recipient) = user::Entity::find_by_id(n.user_id).one(conn).await?
         && recipient.status == "active"
         && recipient.email_verified_at.is_some()
+        && wants_email(conn, n.user_id, n.kind, now).await?
     {
         let link = format!("{}{}", ctx.config.public_url, n.link);
         let (text, html) = templates::render(
@@ -152,4 +153,21 @@ pub async fn mark_all_read(ctx: &AppContext, viewer: &CurrentUser) -> AppResult<
         .exec(&ctx.db)
         .await?;
     Ok(result.rows_affected)
+}
+
+/// The recipient's immediate-email switches for mentions, replies and
+/// decisions; other kinds follow the caller's choice.
+async fn wants_email(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    kind: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<bool> {
+    let prefs = crate::digest::preferences::get(conn, user_id, now).await?;
+    Ok(match kind {
+        "mention" | "quote" => prefs.email_mentions,
+        "reply" => prefs.email_replies,
+        "exemption_decision" => prefs.email_decisions,
+        _ => true,
+    })
 }

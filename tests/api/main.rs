@@ -4,5 +4,8 @@
 mod helpers;
 
 mod accounts;
+mod digest;
 mod http_limits;
 mod schema;
+mod search_contract;
+mod startup;

@@ -1,0 +1,4 @@
+//! Benchmarks: `commons bench-data` fills a database at scale, and
+//! `commons bench` measures a live server over HTTP on loopback.
+
+pub mod load;
