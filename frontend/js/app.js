@@ -7,7 +7,8 @@ import { clear, empty, flash, h, pageHeader } from './ui.js';
 import * as auth from './pages/auth.js';
 import { homePage } from './pages/home.js';
 import { notificationsPage } from './pages/notifications.js';
-import { profilePage, userPage } from './pages/profile.js';
+import { preferencesSection } from './pages/preferences.js';
+import { addProfileSection, profilePage, userPage } from './pages/profile.js';
 
 // ---- navigation -------------------------------------------------------------------
 
@@ -60,6 +61,8 @@ function renderNav() {
     );
   }
 }
+
+addProfileSection(preferencesSection);
 
 // ---- routes ------------------------------------------------------------------------
 

@@ -54,9 +54,20 @@ await scenario('signup-verify', async ({ newPage, shot }) => {
   await page.getByRole('heading', { name: 'Your profile and preferences' }).waitFor();
   await page.getByText(email).waitFor();
   check((await page.locator('.facts dd').nth(1).innerText()).startsWith('Yes'), 'the profile shows a confirmed email');
+  // Digest preferences are saved and kept.
+  await page.getByLabel('Digest email').selectOption('WEEKLY');
+  await page.getByLabel('Day of the weekly digest').selectOption({ label: 'Friday' });
+  await page.getByLabel('Time zone').fill('Mars/Olympus_Mons');
+  await page.getByRole('button', { name: 'Save preferences' }).click();
+  await page.locator('[data-field="timeZone"] .field-error').getByText('not a known IANA time zone').waitFor();
+  await page.getByLabel('Time zone').fill('America/Chicago');
+  await page.getByRole('button', { name: 'Save preferences' }).click();
+  await page.getByText('Your email preferences are saved.').waitFor();
   await shot(page, 'profile');
 
   // A reload keeps the session (the cookie) and the page (the URL).
   await page.reload();
   await page.getByRole('heading', { name: 'Your profile and preferences' }).waitFor();
+  check((await page.getByLabel('Digest email').inputValue()) === 'WEEKLY', 'the digest setting is kept');
+  check((await page.getByLabel('Day of the weekly digest').inputValue()) === '4', 'the weekday is kept');
 });
