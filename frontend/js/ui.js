@@ -220,10 +220,13 @@ function findField(form, name) {
   if (!name) return null;
   const wrappers = [...form.querySelectorAll('[data-field]')];
   const last = name.split('.').pop();
+  // "cells[2].countMax" -> "cells", for lists whose rows have no own slot.
+  const base = name.split(/[.[]/)[0];
   return (
     wrappers.find((w) => w.dataset.field === name) ||
     wrappers.find((w) => w.dataset.field === last) ||
     wrappers.find((w) => w.dataset.field.toLowerCase() === last.toLowerCase()) ||
+    wrappers.find((w) => w.dataset.field === base) ||
     null
   );
 }
