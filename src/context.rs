@@ -61,6 +61,7 @@ impl AppContext {
     /// Every domain's scheduler, unthrottled (tests call this directly).
     pub async fn run_schedulers(&self) -> AppResult<()> {
         crate::digest::schedule::run(self).await?;
+        crate::publications::run_scheduled(self).await?;
         Ok(())
     }
 }

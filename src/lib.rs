@@ -19,6 +19,7 @@ pub mod mail;
 pub mod markdown;
 pub mod moderation;
 pub mod notifications;
+pub mod publications;
 pub mod ratelimit;
 pub mod search;
 pub mod seed;

@@ -4,6 +4,10 @@
 pub mod email_suppression;
 pub mod job;
 pub mod notification;
+pub mod publication_report;
+pub mod publication_report_coauthor;
+pub mod publication_report_status_change;
+pub mod publication_report_workspace;
 pub mod session;
 pub mod user;
 pub mod user_preference;

@@ -11,13 +11,19 @@ use crate::{
     context::AppContext,
     digest::graphql::{DigestMutation, DigestQuery},
     notifications::graphql::{NotificationMutation, NotificationQuery},
+    publications::graphql::{PublicationMutation, PublicationQuery},
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(AuthQuery, NotificationQuery, DigestQuery);
+pub struct Query(AuthQuery, NotificationQuery, DigestQuery, PublicationQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, NotificationMutation, DigestMutation);
+pub struct Mutation(
+    AuthMutation,
+    NotificationMutation,
+    DigestMutation,
+    PublicationMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -45,7 +51,8 @@ pub fn build_schema(ctx: Option<AppContext>) -> AppSchema {
         if !ctx.config.introspection {
             builder = builder.disable_introspection().disable_suggestions();
         }
-        builder = builder.data(loaders(&ctx)).data(ctx);
+        builder = builder.data(loaders(&ctx)).data(ctx.clone());
+        builder = builder.data(crate::publications::loaders::PublicationLoaders::new(&ctx));
     }
     builder.finish()
 }

@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod digest;
 mod http_limits;
+mod publications;
 mod schema;
 mod search_contract;
 mod startup;

@@ -1,0 +1,16 @@
+//! Publication and presentation reports. The Data User Code of Conduct asks
+//! researchers to report every upcoming publication or presentation that
+//! uses the program's data at least two weeks before it appears; authors
+//! file and update reports here, staff track and export them, and the
+//! community sees what has been published.
+
+pub mod exemption;
+pub mod export;
+pub mod graphql;
+pub mod loaders;
+pub mod reminders;
+pub mod service;
+pub mod types;
+
+pub use exemption::exemption_is_approved;
+pub use reminders::run_scheduled;
