@@ -104,3 +104,11 @@ async fn sign_up_and_verify_from_the_mailed_link() {
     run_script(&app, "signup_verify.mjs", &[]).await;
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_frontend_query_matches_the_schema() {
+    require_tools();
+    let app = spawn_app().await;
+    run_script(&app, "queries.mjs", &[]).await;
+    app.shutdown().await;
+}

@@ -9,12 +9,15 @@ import { homePage } from './pages/home.js';
 import { notificationsPage } from './pages/notifications.js';
 import { preferencesSection } from './pages/preferences.js';
 import { addProfileSection, profilePage, userPage } from './pages/profile.js';
+import * as publications from './pages/publications.js';
 
 // ---- navigation -------------------------------------------------------------------
 
 /** Main navigation; `when` hides items the viewer cannot use. */
+const signedIn = (s) => s.signedIn;
 const NAV = [
   { href: '/', label: 'Home', match: (p) => p === '/' },
+  { href: '/reports', label: 'Reports', when: signedIn, match: (p) => /^\/(reports|publications|staff\/reports)(\/|$)/.test(p) },
 ];
 
 function renderNav() {
@@ -76,6 +79,14 @@ route('/reset-password', auth.resetPassword, { title: 'Choose a new password' })
 route('/notifications', notificationsPage, { auth: true, title: 'Notifications' });
 route('/profile', profilePage, { auth: true, title: 'Your profile' });
 route('/u/:handle', userPage, { auth: true });
+
+const staff = { allow: (s) => s.isReviewer || s.isAdmin, deniedText: 'This page is for program staff (reviewers and admins).' };
+route('/reports', publications.myReportsPage, { auth: true, title: 'Your publication reports' });
+route('/reports/new', publications.newReportPage, { auth: true, title: 'Report a publication' });
+route('/reports/:id', publications.reportPage, { auth: true });
+route('/reports/:id/edit', publications.editReportPage, { auth: true });
+route('/publications', publications.communityPublicationsPage, { auth: true, title: 'Community publications' });
+route('/staff/reports', publications.staffReportsPage, { auth: true, ...staff, title: 'Filed publication reports' });
 
 notFound(({ view, path }) => {
   view.append(
