@@ -62,6 +62,7 @@ impl AppContext {
     pub async fn run_schedulers(&self) -> AppResult<()> {
         crate::digest::schedule::run(self).await?;
         crate::publications::run_scheduled(self).await?;
+        crate::exemptions::run_scheduled(self).await?;
         Ok(())
     }
 }

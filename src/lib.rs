@@ -12,6 +12,7 @@ pub mod db;
 pub mod digest;
 pub mod entities;
 pub mod error;
+pub mod exemptions;
 pub mod graphql;
 pub mod http;
 pub mod jobs;

@@ -112,6 +112,7 @@ pub async fn seed_demo(ctx: &AppContext) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("creating {}: {e}", demo.email))?;
     }
     seed_publications(ctx).await?;
+    crate::exemptions::seed::seed_demo(ctx).await?;
     println!(
         "Seeded {} demo accounts. Sign in with any of them and the password {DEMO_PASSWORD:?}:",
         DEMO_USERS.len()

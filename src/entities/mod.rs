@@ -2,6 +2,9 @@
 //! them in its own types and never exposes them directly.
 
 pub mod email_suppression;
+pub mod exemption_approval;
+pub mod exemption_event;
+pub mod exemption_request;
 pub mod job;
 pub mod notification;
 pub mod publication_report;

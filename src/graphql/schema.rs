@@ -10,12 +10,19 @@ use crate::{
     },
     context::AppContext,
     digest::graphql::{DigestMutation, DigestQuery},
+    exemptions::graphql::{ExemptionMutation, ExemptionQuery},
     notifications::graphql::{NotificationMutation, NotificationQuery},
     publications::graphql::{PublicationMutation, PublicationQuery},
 };
 
 #[derive(MergedObject, Default)]
-pub struct Query(AuthQuery, NotificationQuery, DigestQuery, PublicationQuery);
+pub struct Query(
+    AuthQuery,
+    NotificationQuery,
+    DigestQuery,
+    PublicationQuery,
+    ExemptionQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
@@ -23,6 +30,7 @@ pub struct Mutation(
     NotificationMutation,
     DigestMutation,
     PublicationMutation,
+    ExemptionMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -51,8 +59,10 @@ pub fn build_schema(ctx: Option<AppContext>) -> AppSchema {
         if !ctx.config.introspection {
             builder = builder.disable_introspection().disable_suggestions();
         }
-        builder = builder.data(loaders(&ctx)).data(ctx.clone());
+        builder = builder.data(loaders(&ctx));
         builder = builder.data(crate::publications::loaders::PublicationLoaders::new(&ctx));
+        builder = crate::exemptions::loaders::register(builder, &ctx);
+        builder = builder.data(ctx);
     }
     builder.finish()
 }

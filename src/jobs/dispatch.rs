@@ -25,6 +25,9 @@ pub async fn run(ctx: &AppContext, kind: &str, payload: &str) -> Result<(), JobE
             }
         }
         "digest.send" => crate::digest::send::run(ctx, payload).await,
+        crate::exemptions::reminders::JOB_KIND => {
+            crate::exemptions::reminders::send(ctx, payload).await
+        }
         other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
     }
 }

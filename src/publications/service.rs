@@ -1063,12 +1063,24 @@ async fn check_complete(conn: &impl ConnectionTrait, m: &report::Model) -> AppRe
             ));
         }
     }
-    if !m.complies_with_policy && m.exemption_request_id.is_none() {
-        return Err(AppError::validation(
-            "compliesWithPolicy",
-            "confirm the work complies with the Data and Statistics Dissemination Policy, \
-             or link an approved exemption request",
-        ));
+    if !m.complies_with_policy {
+        match m.exemption_request_id {
+            None => {
+                return Err(AppError::validation(
+                    "compliesWithPolicy",
+                    "confirm the work complies with the Data and Statistics Dissemination Policy, \
+                     or link an approved exemption request",
+                ));
+            }
+            Some(id) if !super::exemption::exemption_is_approved(conn, id).await? => {
+                return Err(AppError::validation(
+                    "exemptionRequestId",
+                    "the linked exemption request is not approved; confirm compliance with the \
+                     Data and Statistics Dissemination Policy instead, or wait for the decision",
+                ));
+            }
+            Some(_) => {}
+        }
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod digest;
+mod exemptions;
 mod http_limits;
 mod publications;
 mod schema;

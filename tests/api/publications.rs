@@ -5,7 +5,7 @@
 //! once each as time passes.
 
 use chrono::{Duration, NaiveDate};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use serde_json::{Value, json};
 
 use commons::{
@@ -333,8 +333,8 @@ async fn submitting_requires_a_data_availability_statement_naming_tier_and_versi
 }
 
 #[tokio::test]
-async fn submitting_requires_policy_compliance_or_an_exemption() {
-    on_each_backend(|app| async move {
+async fn submitting_requires_policy_compliance_or_an_approved_exemption() {
+    on_each_backend_with(&[("COMMONS_EXEMPTION_APPROVALS", "1")], |app| async move {
         let author = app.researcher("author").await;
         let mut input = complete(&app, "Rare variant counts", 40);
         input["compliesWithPolicy"] = json!(false);
@@ -342,36 +342,32 @@ async fn submitting_requires_policy_compliance_or_an_exemption() {
         let resp = author.gql(SUBMIT, json!({ "id": id })).await;
         assert_refused(&resp, "VALIDATION", "compliesWithPolicy");
 
-        // A linked exemption request stands in for compliance.
-        let linked = author
+        // A request that is not approved does not stand in for compliance.
+        let ws = crate::exemptions::workspace(&app, &author, "Rare variants", &[]).await;
+        let request = crate::exemptions::submitted(&app, &author, ws, "County counts", 30).await;
+        author
             .ok(
                 &update_q(),
-                json!({ "id": id, "i": { "exemptionRequestId": "42" } }),
+                json!({ "id": id, "i": { "exemptionRequestId": request } }),
             )
             .await;
-        assert_eq!(
-            linked["updatePublicationReport"]["exemptionRequestId"],
-            "42"
-        );
+        let resp = author.gql(SUBMIT, json!({ "id": id })).await;
+        assert_refused(&resp, "VALIDATION", "exemptionRequestId");
+
+        // Once a reviewer approves it, the report can be filed.
+        let reviewer = app.reviewer("reviewer").await;
+        let claimed = reviewer
+            .ok(&crate::exemptions::claim_q(), json!({ "id": request }))
+            .await;
+        let version = claimed["claimExemptionRequest"]["version"].clone();
+        reviewer
+            .ok(
+                &crate::exemptions::approve_q(),
+                json!({ "id": request, "v": version, "c": null }),
+            )
+            .await;
         let filed = author.ok(SUBMIT, json!({ "id": id })).await;
         assert_eq!(filed["submitPublicationReport"]["report"]["isDraft"], false);
-
-        // Without the exemptions table or row, a request counts as not approved.
-        let approved = commons::publications::exemption_is_approved(&app.ctx().db, 42)
-            .await
-            .expect("lookup");
-        assert!(!approved);
-        // Inside a write transaction too, which stays usable afterwards.
-        let txn = commons::db::begin_write(&app.ctx().db).await.expect("txn");
-        let approved = commons::publications::exemption_is_approved(&txn, 42)
-            .await
-            .expect("lookup");
-        assert!(!approved);
-        let still_usable = commons::entities::publication_report::Entity::find_by_id(1)
-            .one(&txn)
-            .await;
-        assert!(still_usable.is_ok(), "{still_usable:?}");
-        txn.commit().await.expect("commit");
     })
     .await;
 }
