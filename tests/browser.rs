@@ -15,7 +15,12 @@ use std::{
     time::Duration,
 };
 
-use helpers::{Backend, TestApp};
+use commons::{
+    auth::{Role, Tier},
+    entities::workspace,
+};
+use helpers::{Backend, Session, TestApp};
+use sea_orm::{ActiveModelTrait, Set};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const SCENARIO_TIMEOUT: Duration = Duration::from_secs(180);
@@ -49,11 +54,55 @@ fn require_tools() {
 /// The app for one scenario: mail goes to `.eml` files, delivered by the
 /// worker inside the server, as on a laptop.
 async fn spawn_app() -> TestApp {
-    TestApp::spawn(
-        Backend::Sqlite,
-        &[("COMMONS_MAILER", "file"), ("COMMONS_WORKER", "true")],
-    )
+    spawn_app_with(&[]).await
+}
+
+async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    let mut vars = vec![("COMMONS_MAILER", "file"), ("COMMONS_WORKER", "true")];
+    vars.extend_from_slice(extra);
+    TestApp::spawn(Backend::Sqlite, &vars).await
+}
+
+/// A draft workspace listing owned by `owner`; returns its id.
+async fn workspace_of(app: &TestApp, owner: &Session, name: &str) -> i64 {
+    let now = app.ctx().clock.now();
+    let text = String::new;
+    workspace::ActiveModel {
+        name: Set(name.into()),
+        namespace: Set(format!("aou-rw-{}", owner.handle)),
+        owner_id: Set(owner.id_num()),
+        intended_study: Set(text()),
+        intended_study_html: Set(text()),
+        scientific_approach: Set(text()),
+        scientific_approach_html: Set(text()),
+        anticipated_findings: Set(text()),
+        anticipated_findings_html: Set(text()),
+        disease_focused: Set(false),
+        disease: Set(text()),
+        methods_development: Set(false),
+        population_health: Set(false),
+        social_behavioral: Set(false),
+        ancestry: Set(true),
+        drug_development: Set(false),
+        educational: Set(false),
+        other_purpose: Set(false),
+        other_purpose_text: Set(text()),
+        tier: Set("registered".into()),
+        cdr_version: Set("v7".into()),
+        featured_category: Set(None),
+        published_at: Set(None),
+        consented_at: Set(None),
+        consented_by: Set(None),
+        duplicate_count: Set(0),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.ctx().db)
     .await
+    .expect("workspace")
+    .id
 }
 
 fn mail_dir(app: &TestApp) -> PathBuf {
@@ -110,5 +159,31 @@ async fn every_frontend_query_matches_the_schema() {
     require_tools();
     let app = spawn_app().await;
     run_script(&app, "queries.mjs", &[]).await;
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_decides_an_exemption_and_the_requester_sees_it() {
+    require_tools();
+    let _one_at_a_time = BROWSER.lock().await;
+    let app = spawn_app_with(&[("COMMONS_EXEMPTION_APPROVALS", "1")]).await;
+    // Accounts made the way the CLI makes them: mail here goes to files.
+    let requester = app
+        .user_with("rhea", &[Role::Researcher], Tier::Registered)
+        .await;
+    let reviewer = app.reviewer("okafor").await;
+    let name = "Rare phenotypes across ancestries";
+    let workspace_id = workspace_of(&app, &requester, name).await.to_string();
+    run_script(
+        &app,
+        "exemption_decision.mjs",
+        &[
+            ("REQUESTER_EMAIL", requester.email.as_str()),
+            ("REVIEWER_EMAIL", reviewer.email.as_str()),
+            ("WORKSPACE_NAME", name),
+            ("WORKSPACE_ID", workspace_id.as_str()),
+        ],
+    )
+    .await;
     app.shutdown().await;
 }

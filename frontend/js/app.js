@@ -10,6 +10,7 @@ import { notificationsPage } from './pages/notifications.js';
 import { preferencesSection } from './pages/preferences.js';
 import { addProfileSection, profilePage, userPage } from './pages/profile.js';
 import * as publications from './pages/publications.js';
+import * as exemptions from './pages/exemptions.js';
 
 // ---- navigation -------------------------------------------------------------------
 
@@ -17,6 +18,8 @@ import * as publications from './pages/publications.js';
 const signedIn = (s) => s.signedIn;
 const NAV = [
   { href: '/', label: 'Home', match: (p) => p === '/' },
+  { href: '/exemptions', label: 'Exemptions', when: signedIn, match: (p) => /^\/(exemptions|requests)(\/|$)/.test(p) },
+  { href: '/review/exemptions', label: 'Review', when: (s) => s.isReviewer },
   { href: '/reports', label: 'Reports', when: signedIn, match: (p) => /^\/(reports|publications|staff\/reports)(\/|$)/.test(p) },
 ];
 
@@ -79,6 +82,14 @@ route('/reset-password', auth.resetPassword, { title: 'Choose a new password' })
 route('/notifications', notificationsPage, { auth: true, title: 'Notifications' });
 route('/profile', profilePage, { auth: true, title: 'Your profile' });
 route('/u/:handle', userPage, { auth: true });
+
+const reviewers = { allow: (s) => s.isReviewer, deniedText: 'The review queue is for program reviewers.' };
+route('/exemptions', exemptions.myRequestsPage, { auth: true, title: 'Exemption requests' });
+route('/exemptions/new', exemptions.newRequestPage, { auth: true, title: 'New exemption request' });
+route('/exemptions/:id', exemptions.requestPage, { auth: true });
+route('/exemptions/:id/edit', exemptions.editRequestPage, { auth: true });
+route('/requests/:id', exemptions.requestPage, { auth: true });
+route('/review/exemptions', exemptions.queuePage, { auth: true, ...reviewers, title: 'Exemption review queue' });
 
 const staff = { allow: (s) => s.isReviewer || s.isAdmin, deniedText: 'This page is for program staff (reviewers and admins).' };
 route('/reports', publications.myReportsPage, { auth: true, title: 'Your publication reports' });

@@ -2,7 +2,7 @@
 // playwright-core, collect page errors, take screenshots, read mailed links.
 
 import { chromium } from 'playwright-core';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
@@ -17,6 +17,10 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
  */
 export async function scenario(name, body) {
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  // Screenshots of an earlier run of this scenario would mislead.
+  for (const old of readdirSync(ARTIFACTS_DIR).filter((f) => f.startsWith(`${name}-`) && f.endsWith('.png'))) {
+    unlinkSync(join(ARTIFACTS_DIR, old));
+  }
   // playwright-core gives each launch a fresh temporary --user-data-dir and
   // removes it on close; every user in a scenario gets its own context.
   const browser = await chromium.launch({

@@ -830,7 +830,7 @@ export async function requestPage({ view, params }) {
           { class: 'stack' },
           decisionBox(r),
           h('section', { class: 'card', 'aria-labelledby': 'diss-h' }, h('h2', { id: 'diss-h' }, 'What will be disseminated'), r.disseminationHtml ? serverHtml(r.disseminationHtml) : empty('Not described yet.')),
-          h('section', { class: 'card', 'aria-labelledby': 'cells-h' }, h('h2', { id: 'cells-h' }, `Cells below ${THRESHOLD + 1}`), cellsTable(r.cells)),
+          h('section', { class: 'card', 'aria-labelledby': 'cells-h' }, h('h2', { id: 'cells-h' }, `Cells from 1 to ${THRESHOLD}`), cellsTable(r.cells)),
           h('section', { class: 'card', 'aria-labelledby': 'just-h' }, h('h2', { id: 'just-h' }, 'Justification'), r.justificationHtml ? serverHtml(r.justificationHtml) : empty('Not given yet.')),
           r.approvals.length
             ? h(
