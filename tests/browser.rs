@@ -187,3 +187,24 @@ async fn a_reviewer_decides_an_exemption_and_the_requester_sees_it() {
     .await;
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_researcher_files_a_publication_report_and_staff_find_it() {
+    require_tools();
+    let _one_at_a_time = BROWSER.lock().await;
+    let app = spawn_app().await;
+    let author = app
+        .user_with("imani", &[Role::Researcher], Tier::Registered)
+        .await;
+    let staff = app.reviewer("staffer").await;
+    run_script(
+        &app,
+        "publication_report.mjs",
+        &[
+            ("AUTHOR_EMAIL", author.email.as_str()),
+            ("STAFF_EMAIL", staff.email.as_str()),
+        ],
+    )
+    .await;
+    app.shutdown().await;
+}

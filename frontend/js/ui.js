@@ -270,7 +270,7 @@ export function showFormError(form, err) {
   }
 }
 
-function capitaliseSentence(text) {
+export function capitaliseSentence(text) {
   const t = String(text || '').trim();
   const s = t.charAt(0).toUpperCase() + t.slice(1);
   return /[.!?]$/.test(s) ? s : `${s}.`;

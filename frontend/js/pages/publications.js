@@ -2,12 +2,13 @@
 // its checks, a report's page with its lifecycle, the staff view with CSV
 // export, and the community's recent publications.
 
-import { gql } from '../api.js';
+import { gql, stripField } from '../api.js';
 import { markdownField } from '../components/markdown.js';
 import { navigate, setTitle } from '../router.js';
 import { session } from '../session.js';
 import {
   badge,
+  capitaliseSentence,
   checkboxGroup,
   confirmAction,
   empty,
@@ -447,7 +448,7 @@ async function reportForm(view, existing) {
     sessionStorage.removeItem('report-file-error');
     try {
       const { field: name, message } = JSON.parse(pending);
-      const shown = name && setFieldError(form, name, message.replace(new RegExp(`^${name}: `), '').replace(/^./, (c) => c.toUpperCase()));
+      const shown = name && setFieldError(form, name, capitaliseSentence(stripField(message, name)));
       if (shown) form.querySelector('[aria-invalid="true"]')?.focus();
       else flash(message, 'error');
     } catch {
