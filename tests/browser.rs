@@ -208,3 +208,15 @@ async fn a_researcher_files_a_publication_report_and_staff_find_it() {
     .await;
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_loads_over_the_demo_community() {
+    require_tools();
+    let _one_at_a_time = BROWSER.lock().await;
+    let app = spawn_app().await;
+    commons::seed::seed_demo(app.ctx())
+        .await
+        .expect("seed the demo community");
+    run_script(&app, "tour.mjs", &[]).await;
+    app.shutdown().await;
+}

@@ -899,7 +899,7 @@ function metricsCard(m) {
     h('h2', { id: 'metrics-h' }, 'At a glance'),
     h(
       'dl',
-      { class: 'facts' },
+      { class: 'facts facts-compact' },
       h('dt', {}, 'Overdue'),
       h('dd', {}, String(m.overdueCount)),
       h('dt', {}, 'Decided'),
@@ -907,7 +907,7 @@ function metricsCard(m) {
       h('dt', {}, 'Median time to decision'),
       h('dd', {}, m.medianHoursToDecision == null ? 'No decisions yet' : `${Math.round(m.medianHoursToDecision)} hours`),
     ),
-    counts.length ? h('ul', { class: 'inline-list' }, counts.map((c) => h('li', {}, stateBadge(c.state), ` ${c.count}`))) : null,
+    counts.length ? h('ul', { class: 'plain-list state-counts' }, counts.map((c) => h('li', {}, stateBadge(c.state), ` ${c.count}`))) : null,
   );
 }
 

@@ -1,0 +1,68 @@
+// A tour of every page over the demo community (`commons seed-demo`), as
+// each kind of member: every page loads with a heading, shows no error state,
+// logs no error, and survives a reload. One screenshot per page.
+
+import { check, scenario, signIn } from './lib.mjs';
+
+const DEMO_PASSWORD = 'commons-demo-password';
+
+// Pages by account; `follow` clicks the first link matching the selector to
+// reach detail pages whose ids the tour cannot know in advance.
+const TOUR = [
+  {
+    who: 'priya.raman@researchallofus.org',
+    pages: [
+      { path: '/', name: 'home' },
+      { path: '/notifications', name: 'notifications' },
+      { path: '/profile', name: 'profile' },
+      { path: '/exemptions', name: 'my-exemptions' },
+      { path: '/exemptions', name: 'exemption-detail', follow: '.request-item a.list-title' },
+      { path: '/exemptions/new', name: 'exemption-new' },
+      { path: '/reports', name: 'my-reports' },
+      { path: '/reports', name: 'report-detail', follow: '.list a.list-title', optional: true },
+      { path: '/reports/new', name: 'report-new' },
+      { path: '/publications', name: 'community-publications' },
+    ],
+  },
+  {
+    who: 'rev.chen@researchallofus.org',
+    pages: [
+      { path: '/review/exemptions', name: 'review-queue' },
+      { path: '/review/exemptions', name: 'review-detail', follow: '.request-item a.list-title' },
+      { path: '/staff/reports', name: 'staff-reports' },
+    ],
+  },
+];
+
+await scenario('tour', async ({ newPage, shot }) => {
+  for (const { who, pages } of TOUR) {
+    const page = await newPage();
+    await signIn(page, who, DEMO_PASSWORD);
+    for (const step of pages) {
+      await page.goto(step.path);
+      await page.locator('main h1').first().waitFor();
+      await page.waitForLoadState('networkidle');
+      if (step.follow) {
+        const link = page.locator(step.follow).first();
+        if (!(await link.count())) {
+          check(step.optional, `${step.path}: nothing to open for ${step.name}`);
+          continue;
+        }
+        await link.click();
+        await page.waitForLoadState('networkidle');
+        await page.locator('main h1').first().waitFor();
+        // A deep link survives a reload.
+        const url = page.url();
+        await page.reload();
+        await page.locator('main h1').first().waitFor();
+        await page.waitForLoadState('networkidle');
+        check(page.url() === url, `${step.name}: the reload keeps the address`);
+      }
+      const errors = await page.locator('main .state-error').allInnerTexts();
+      check(errors.length === 0, `${step.name} (${page.url()}) shows an error: ${errors.join(' | ')}`);
+      check((await page.locator('main [aria-busy="true"]').count()) === 0, `${step.name}: still loading`);
+      await shot(page, step.name);
+    }
+    await page.context().close();
+  }
+});
