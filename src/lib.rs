@@ -18,6 +18,7 @@ pub mod http;
 pub mod jobs;
 pub mod mail;
 pub mod markdown;
+pub mod matching;
 pub mod moderation;
 pub mod notifications;
 pub mod publications;
@@ -25,6 +26,7 @@ pub mod ratelimit;
 pub mod search;
 pub mod seed;
 pub mod validate;
+pub mod workspaces;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 

@@ -11,8 +11,10 @@ use crate::{
     context::AppContext,
     digest::graphql::{DigestMutation, DigestQuery},
     exemptions::graphql::{ExemptionMutation, ExemptionQuery},
+    matching::graphql::{MatchingMutation, MatchingQuery},
     notifications::graphql::{NotificationMutation, NotificationQuery},
     publications::graphql::{PublicationMutation, PublicationQuery},
+    workspaces::graphql::{WorkspaceMutation, WorkspaceQuery},
 };
 
 #[derive(MergedObject, Default)]
@@ -22,6 +24,8 @@ pub struct Query(
     DigestQuery,
     PublicationQuery,
     ExemptionQuery,
+    WorkspaceQuery,
+    MatchingQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -31,6 +35,8 @@ pub struct Mutation(
     DigestMutation,
     PublicationMutation,
     ExemptionMutation,
+    WorkspaceMutation,
+    MatchingMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -62,6 +68,8 @@ pub fn build_schema(ctx: Option<AppContext>) -> AppSchema {
         builder = builder.data(loaders(&ctx));
         builder = builder.data(crate::publications::loaders::PublicationLoaders::new(&ctx));
         builder = crate::exemptions::loaders::register(builder, &ctx);
+        builder = crate::workspaces::loaders::register(builder, &ctx);
+        builder = crate::matching::loaders::register(builder, &ctx);
         builder = builder.data(ctx);
     }
     builder.finish()

@@ -1,0 +1,8 @@
+//! Community workspaces: researchers share their Workbench workspaces as
+//! listings, with a research purpose, collaborators and revisions.
+
+pub mod graphql;
+pub mod loaders;
+pub mod seed;
+pub mod service;
+pub mod types;
