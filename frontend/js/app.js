@@ -8,9 +8,11 @@ import * as auth from './pages/auth.js';
 import { homePage } from './pages/home.js';
 import { notificationsPage } from './pages/notifications.js';
 import { preferencesSection } from './pages/preferences.js';
-import { addProfileSection, profilePage, userPage } from './pages/profile.js';
+import { addProfileSection, addPublicProfileSection, profilePage, userPage } from './pages/profile.js';
 import * as publications from './pages/publications.js';
 import * as exemptions from './pages/exemptions.js';
+import * as workspaces from './pages/workspaces.js';
+import * as matching from './pages/matching.js';
 
 // ---- navigation -------------------------------------------------------------------
 
@@ -18,6 +20,12 @@ import * as exemptions from './pages/exemptions.js';
 const signedIn = (s) => s.signedIn;
 const NAV = [
   { href: '/', label: 'Home', match: (p) => p === '/' },
+  {
+    href: '/workspaces',
+    label: 'Workspaces',
+    when: signedIn,
+    match: (p) => /^\/(workspaces|w|collaborators|collaborations|profile\/research)(\/|$)/.test(p),
+  },
   { href: '/exemptions', label: 'Exemptions', when: signedIn, match: (p) => /^\/(exemptions|requests)(\/|$)/.test(p) },
   { href: '/review/exemptions', label: 'Review', when: (s) => s.isReviewer },
   { href: '/reports', label: 'Reports', when: signedIn, match: (p) => /^\/(reports|publications|staff\/reports)(\/|$)/.test(p) },
@@ -68,7 +76,21 @@ function renderNav() {
   }
 }
 
+addProfileSection(async (container) => {
+  container.replaceChildren(
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'research-h' },
+      h('h2', { id: 'research-h' }, 'Research profile'),
+      h('p', {}, 'Your research areas, methods and what you are looking for: they decide who is suggested to you as a collaborator, and to whom you are suggested.'),
+      h('p', {}, h('a', { class: 'btn', href: '/profile/research' }, 'Edit your research profile')),
+    ),
+  );
+});
 addProfileSection(preferencesSection);
+addPublicProfileSection(matching.publicResearchProfile);
+exemptions.setWorkspaceSource(workspaces.myWorkspaceOptions);
+publications.setReportWorkspaceSource(workspaces.myWorkspaceOptions);
 
 // ---- routes ------------------------------------------------------------------------
 
@@ -82,6 +104,18 @@ route('/reset-password', auth.resetPassword, { title: 'Choose a new password' })
 route('/notifications', notificationsPage, { auth: true, title: 'Notifications' });
 route('/profile', profilePage, { auth: true, title: 'Your profile' });
 route('/u/:handle', userPage, { auth: true });
+
+route('/workspaces', workspaces.browsePage, { auth: true, title: 'Community workspaces' });
+route('/workspaces/mine', workspaces.minePage, { auth: true, title: 'Your workspace listings' });
+route('/workspaces/new', workspaces.newWorkspacePage, { auth: true, title: 'List a workspace' });
+route('/workspaces/:id', workspaces.workspacePage, { auth: true });
+route('/workspaces/:id/edit', workspaces.editWorkspacePage, { auth: true });
+route('/w/:id', workspaces.workspacePage, { auth: true });
+route('/collaborators', matching.suggestionsPage, { auth: true, title: 'Suggested collaborators' });
+route('/collaborators/ask/:handle', matching.askPage, { auth: true });
+route('/collaborations', matching.requestsPage, { auth: true, title: 'Collaboration requests' });
+route('/collaborations/:id', matching.requestPage, { auth: true });
+route('/profile/research', matching.researchProfilePage, { auth: true, title: 'Your research profile' });
 
 const reviewers = { allow: (s) => s.isReviewer, deniedText: 'The review queue is for program reviewers.' };
 route('/exemptions', exemptions.myRequestsPage, { auth: true, title: 'Exemption requests' });

@@ -24,13 +24,9 @@ await scenario('exemption-decision', async ({ newPage, shot }) => {
   await researcher.getByRole('link', { name: 'New request' }).click();
   await researcher.getByRole('heading', { name: 'New exemption request' }).waitFor();
 
-  const picker = researcher.getByLabel('Workspace', { exact: true });
-  if (await picker.count()) {
-    const option = await picker.locator('option', { hasText: workspaceName }).getAttribute('value');
-    await picker.selectOption(option);
-  } else {
-    await researcher.getByLabel('Workspace number').fill(process.env.WORKSPACE_ID);
-  }
+  const picker = researcher.getByRole('combobox', { name: 'Workspace', exact: true });
+  const option = await picker.locator('option', { hasText: workspaceName }).getAttribute('value');
+  await picker.selectOption(option);
   await researcher.getByLabel('Title').fill(title);
   await researcher.getByLabel('Intended venue').fill('American Journal of Human Genetics');
   await researcher.getByLabel('What will be disseminated').fill('A manuscript with **Table 2**: prevalence of the phenotype by genetic ancestry group.');
