@@ -1,6 +1,7 @@
 // The shell: header navigation, the account menu, and the route table.
 
-import { onApiError } from './api.js';
+import { gql, onApiError } from './api.js';
+import { setMarkdownPreviewer } from './components/markdown.js';
 import { navigate, notFound, onNavigate, route, start } from './router.js';
 import { loadSession, onSessionChange, refreshUnread, session } from './session.js';
 import { clear, empty, flash, h, pageHeader } from './ui.js';
@@ -75,6 +76,9 @@ function renderNav() {
     );
   }
 }
+
+// Composers preview markdown with the server's own renderer and sanitizer.
+setMarkdownPreviewer(async (source) => (await gql('query Preview($source: String!) { previewMarkdown(source: $source) }', { source })).previewMarkdown);
 
 addProfileSection(async (container) => {
   container.replaceChildren(

@@ -2,7 +2,10 @@
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, dataloader::DataLoader};
 
-use super::extensions::{AliasLimit, ErrorCodes};
+use super::{
+    extensions::{AliasLimit, ErrorCodes},
+    preview::PreviewQuery,
+};
 use crate::{
     auth::{
         graphql::{AuthMutation, AuthQuery},
@@ -26,6 +29,7 @@ pub struct Query(
     ExemptionQuery,
     WorkspaceQuery,
     MatchingQuery,
+    PreviewQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -8,6 +8,7 @@ mod digest;
 mod exemptions;
 mod http_limits;
 mod matching;
+mod preview;
 mod publications;
 mod schema;
 mod search_contract;

@@ -30,6 +30,11 @@ await scenario('exemption-decision', async ({ newPage, shot }) => {
   await researcher.getByLabel('Title').fill(title);
   await researcher.getByLabel('Intended venue').fill('American Journal of Human Genetics');
   await researcher.getByLabel('What will be disseminated').fill('A manuscript with **Table 2**: prevalence of the phenotype by genetic ancestry group.');
+  // The preview is the server's rendering of the markdown.
+  const dissemination = researcher.locator('[data-field="dissemination"]');
+  await dissemination.getByRole('tab', { name: 'Preview' }).click();
+  await dissemination.locator('.md-preview strong', { hasText: 'Table 2' }).waitFor();
+  await dissemination.getByRole('tab', { name: 'Write' }).click();
   await researcher.getByLabel('What the cell or statistic shows').fill('Table 2, row: ancestry group with the fewest cases');
   await researcher.getByLabel('Smallest count').fill('8');
   await researcher.getByLabel('Largest count').fill('25');

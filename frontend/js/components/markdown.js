@@ -65,7 +65,7 @@ export function markdownField({ label, name, value = '', required = false, hint 
   writeTab.addEventListener('click', showWrite);
   previewTab.addEventListener('click', showPreview);
   // Arrow keys move between the two tabs, as in any tab list.
-  const tablist = h('div', { class: 'md-tabs', role: 'tablist', 'aria-label': `${label}: write or preview` }, writeTab, previewTab);
+  const tablist = h('div', { class: 'md-tabs', role: 'tablist', 'aria-label': 'Write or preview' }, writeTab, previewTab);
   tablist.addEventListener('keydown', (e) => {
     if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
     e.preventDefault();
