@@ -77,41 +77,7 @@ function item(n) {
 export async function notificationsPage({ view, query }) {
   setTitle('Notifications');
   const unreadOnly = query.get('filter') === 'unread';
-  const markAll = h(
-    'button',
-    {
-      type: 'button',
-      class: 'btn btn-secondary',
-      onclick: async (e) => {
-        const b = e.currentTarget;
-        b.disabled = true;
-        try {
-          const data = await gql('mutation MarkAll { markAllNotificationsRead }');
-          setUnread(0);
-          flash(data.markAllNotificationsRead ? `Marked ${data.markAllNotificationsRead} as read.` : 'Everything was already read.', 'success');
-          await notificationsPage.refresh?.();
-        } catch (err) {
-          flash(err.message, 'error');
-        } finally {
-          b.disabled = false;
-        }
-      },
-    },
-    'Mark all as read',
-  );
   const body = h('div', { class: 'notifications-body' });
-  view.append(
-    pageHeader('Notifications', h('div', { class: 'header-actions' }, markAll)),
-    tabLinks(
-      'Filter notifications',
-      [
-        { key: 'all', href: '/notifications', label: 'All' },
-        { key: 'unread', href: '/notifications?filter=unread', label: 'Unread' },
-      ],
-      unreadOnly ? 'unread' : 'all',
-    ),
-    body,
-  );
   const load = async () => {
     body.replaceChildren(loading());
     try {
@@ -133,6 +99,39 @@ export async function notificationsPage({ view, query }) {
       body.replaceChildren(errorBox(err, load));
     }
   };
-  notificationsPage.refresh = load;
+  const markAll = h(
+    'button',
+    {
+      type: 'button',
+      class: 'btn btn-secondary',
+      onclick: async (e) => {
+        const b = e.currentTarget;
+        b.disabled = true;
+        try {
+          const data = await gql('mutation MarkAll { markAllNotificationsRead }');
+          setUnread(0);
+          flash(data.markAllNotificationsRead ? `Marked ${data.markAllNotificationsRead} as read.` : 'Everything was already read.', 'success');
+          await load();
+        } catch (err) {
+          flash(err.message, 'error');
+        } finally {
+          b.disabled = false;
+        }
+      },
+    },
+    'Mark all as read',
+  );
+  view.append(
+    pageHeader('Notifications', h('div', { class: 'header-actions' }, markAll)),
+    tabLinks(
+      'Filter notifications',
+      [
+        { key: 'all', href: '/notifications', label: 'All' },
+        { key: 'unread', href: '/notifications?filter=unread', label: 'Unread' },
+      ],
+      unreadOnly ? 'unread' : 'all',
+    ),
+    body,
+  );
   await load();
 }
