@@ -51,6 +51,8 @@ pub enum Command {
     },
     /// Fill a fresh database with a small, believable community.
     SeedDemo,
+    /// Rebuild every search index from the database, without downtime.
+    Reindex,
     /// Enqueue the digests that are due now, or show one user's digest.
     Digest {
         /// Print the digest instead of sending it.
@@ -140,6 +142,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::seed::seed_demo(&app.ctx).await
         }
         Command::Digest { dry_run, user } => digest(config, dry_run, user).await,
+        Command::Reindex => reindex(config).await,
         Command::ExportSchema { .. } => Ok(()),
     }
 }
@@ -262,5 +265,35 @@ async fn digest(config: Config, dry_run: bool, user: Option<String>) -> anyhow::
         println!("{name}: {value}");
     }
     println!("\n{}", mail.text);
+    Ok(())
+}
+
+/// Rebuilds in this process when it can open the index. The embedded
+/// tantivy index admits one writer, so while `commons serve` runs the
+/// rebuild is handed to the server's worker through the jobs table.
+async fn reindex(config: Config) -> anyhow::Result<()> {
+    match crate::open_search(&config.search).await {
+        Ok(_) => {
+            let app = App::build(config).await?;
+            let stats = crate::search::indexer::rebuild_all(&app.ctx)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "rebuilt the search index: {} posts, {} workspaces, {} profiles",
+                stats.posts, stats.workspaces, stats.profiles
+            );
+        }
+        Err(e) => {
+            let db = crate::db::connect(&config.database_url).await?;
+            let now = chrono::Utc::now();
+            let job = crate::jobs::NewJob::new("search.reindex", serde_json::json!({}))
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .dedupe(format!("search.reindex:{}", now.format("%Y%m%dT%H%M")));
+            crate::jobs::enqueue(&db, now, job)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("the index is in use ({e}); the running server will rebuild it (queued)");
+        }
+    }
     Ok(())
 }

@@ -30,6 +30,9 @@ pub enum AppError {
     /// A state-machine move that the current state does not allow.
     #[error("{message}")]
     InvalidState { state: String, message: String },
+    /// A dependency (the search engine) is down; the request may be retried.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -77,6 +80,7 @@ impl AppError {
             Self::Conflict { .. } => "CONFLICT",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::InvalidState { .. } => "INVALID_STATE",
+            Self::Unavailable(_) => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
     }

@@ -13,6 +13,7 @@ pub mod digest;
 pub mod entities;
 pub mod error;
 pub mod exemptions;
+pub mod forum;
 pub mod graphql;
 pub mod http;
 pub mod jobs;
@@ -28,7 +29,14 @@ pub mod seed;
 pub mod validate;
 pub mod workspaces;
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use migrations::{Migrator, MigratorTrait};
 use poem::{
@@ -63,6 +71,10 @@ pub struct BuildOptions {
     pub mailer: Option<Mailer>,
     pub rate_limits: Option<RateLimits>,
     pub search: Option<Arc<dyn SearchIndex>>,
+    /// Counts every SQL statement the app runs (tests of N+1 behaviour).
+    pub statement_counter: Option<Arc<AtomicU64>>,
+    /// The DataLoaders' batch window, instead of `graphql::schema::LOADER_DELAY`.
+    pub loader_delay: Option<Duration>,
 }
 
 impl App {
@@ -72,9 +84,14 @@ impl App {
 
     pub async fn build_with(config: Config, options: BuildOptions) -> anyhow::Result<App> {
         std::fs::create_dir_all(&config.data_dir)?;
-        let db = db::connect(&config.database_url).await?;
+        let mut db = db::connect(&config.database_url).await?;
         if config.auto_migrate {
             Migrator::up(&db, None).await?;
+        }
+        if let Some(counter) = options.statement_counter {
+            db.set_metric_callback(move |_| {
+                counter.fetch_add(1, Ordering::Relaxed);
+            });
         }
         let mailer = match options.mailer {
             Some(mailer) => mailer,
@@ -101,7 +118,12 @@ impl App {
             jobs_wakeup: Arc::new(Notify::new()),
             last_schedule_scan: Arc::default(),
         };
-        let schema = graphql::build_schema(Some(ctx.clone()));
+        let schema = graphql::schema::build_schema_with(
+            Some(ctx.clone()),
+            options
+                .loader_delay
+                .unwrap_or(graphql::schema::LOADER_DELAY),
+        );
         Ok(App { ctx, schema })
     }
 
@@ -190,6 +212,9 @@ fn rate_limits_from(rules: &RuleSet) -> RateLimits {
     let account = [
         ("resend_verification", 3, 3600),
         ("password_reset", 3, 3600),
+        // Likes: generous for people, tight for scripts.
+        ("react", 300, 3600),
+        ("collaboration_message", 30, 600),
     ]
     .map(|(a, m, p)| (a.to_string(), m, p));
     RateLimits::new(rules.rate_limits.quotas().chain(account))

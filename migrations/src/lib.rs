@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_accounts;
 mod m20261124_000002_jobs;
 mod m20261124_000005_notifications;
+mod m20261124_000010_forum;
 mod m20261124_000020_workspaces;
 mod m20261124_000025_profiles_matching;
 mod m20261124_000050_exemptions;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_accounts::Migration),
             Box::new(m20261124_000002_jobs::Migration),
             Box::new(m20261124_000005_notifications::Migration),
+            Box::new(m20261124_000010_forum::Migration),
             Box::new(m20261124_000020_workspaces::Migration),
             Box::new(m20261124_000025_profiles_matching::Migration),
             Box::new(m20261124_000050_exemptions::Migration),

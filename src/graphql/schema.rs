@@ -1,5 +1,7 @@
 //! The schema: each domain contributes a query and a mutation object.
 
+use std::time::Duration;
+
 use async_graphql::{EmptySubscription, MergedObject, Schema, dataloader::DataLoader};
 
 use super::{
@@ -14,9 +16,11 @@ use crate::{
     context::AppContext,
     digest::graphql::{DigestMutation, DigestQuery},
     exemptions::graphql::{ExemptionMutation, ExemptionQuery},
+    forum::graphql::{ForumMutation, ForumQuery},
     matching::graphql::{MatchingMutation, MatchingQuery},
     notifications::graphql::{NotificationMutation, NotificationQuery},
     publications::graphql::{PublicationMutation, PublicationQuery},
+    search::graphql::SearchQueryRoot,
     workspaces::graphql::{WorkspaceMutation, WorkspaceQuery},
 };
 
@@ -27,8 +31,10 @@ pub struct Query(
     DigestQuery,
     PublicationQuery,
     ExemptionQuery,
+    ForumQuery,
     WorkspaceQuery,
     MatchingQuery,
+    SearchQueryRoot,
     PreviewQuery,
 );
 
@@ -39,6 +45,7 @@ pub struct Mutation(
     DigestMutation,
     PublicationMutation,
     ExemptionMutation,
+    ForumMutation,
     WorkspaceMutation,
     MatchingMutation,
 );
@@ -48,6 +55,19 @@ pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 /// Builds the schema with its limits. `ctx` is `None` when only the SDL is
 /// needed (`export-schema`).
 pub fn build_schema(ctx: Option<AppContext>) -> AppSchema {
+    build_schema_with(ctx, LOADER_DELAY)
+}
+
+/// The DataLoaders' batch window. async-graphql waits 1 ms by default
+/// before each batch; every nesting level of a query pays it again. With
+/// no wait, a batch still collects every key its resolvers register in the
+/// same poll (all items of a list resolve concurrently), and a request
+/// saves the timer's latency at each level. Measured with
+/// `cargo run --release --example loader_delay` (see docs/ARCHITECTURE.md).
+pub const LOADER_DELAY: Duration = Duration::ZERO;
+
+/// Like [`build_schema`] with a chosen loader delay (benchmarks).
+pub fn build_schema_with(ctx: Option<AppContext>, loader_delay: Duration) -> AppSchema {
     let limits = ctx
         .as_ref()
         .map(|c| c.config.limits)
@@ -69,7 +89,10 @@ pub fn build_schema(ctx: Option<AppContext>) -> AppSchema {
         if !ctx.config.introspection {
             builder = builder.disable_introspection().disable_suggestions();
         }
-        builder = builder.data(loaders(&ctx));
+        builder = builder.data(
+            DataLoader::new(UserLoader::new(ctx.db.clone()), tokio::spawn).delay(loader_delay),
+        );
+        builder = crate::forum::loaders::register(builder, &ctx.db, loader_delay);
         builder = builder.data(crate::publications::loaders::PublicationLoaders::new(&ctx));
         builder = crate::exemptions::loaders::register(builder, &ctx);
         builder = crate::workspaces::loaders::register(builder, &ctx);
@@ -77,10 +100,4 @@ pub fn build_schema(ctx: Option<AppContext>) -> AppSchema {
         builder = builder.data(ctx);
     }
     builder.finish()
-}
-
-/// DataLoaders, one per relation. They live as long as the schema; each
-/// request's batch window is the loader's delay.
-fn loaders(ctx: &AppContext) -> DataLoader<UserLoader> {
-    DataLoader::new(UserLoader::new(ctx.db.clone()), tokio::spawn)
 }

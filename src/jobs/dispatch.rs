@@ -25,6 +25,11 @@ pub async fn run(ctx: &AppContext, kind: &str, payload: &str) -> Result<(), JobE
             }
         }
         "digest.send" => crate::digest::send::run(ctx, payload).await,
+        "search.index" => crate::search::indexer::run(ctx, payload).await,
+        "search.reindex" => crate::search::indexer::rebuild_all(ctx)
+            .await
+            .map(|stats| tracing::info!(?stats, "search index rebuilt"))
+            .map_err(JobError::from),
         crate::exemptions::reminders::JOB_KIND => {
             crate::exemptions::reminders::send(ctx, payload).await
         }

@@ -118,7 +118,9 @@ impl Worker {
                 ),
                 vec![now.into(), job.id.into(), self.id.clone().into()],
             ),
-            Err(JobError::Retry(reason)) if job.attempts < job.max_attempts => {
+            Err(JobError::Retry(reason))
+                if job.attempts < job.max_attempts || retries_forever(&job.kind) =>
+            {
                 let delay = backoff(job.attempts);
                 tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, retry_in = ?delay, %reason, "job failed; will retry");
                 (
@@ -164,6 +166,12 @@ impl Worker {
             .await?;
         Ok(())
     }
+}
+
+/// Search updates must survive an outage of any length: they retry (hourly
+/// at worst) until the engine answers, instead of giving up.
+fn retries_forever(kind: &str) -> bool {
+    kind.starts_with("search.")
 }
 
 /// 5s, 10s, 20s … capped at one hour.

@@ -72,15 +72,45 @@ pub struct Suggestions {
 
 /// Forum text per user, for the shared-interests signal.
 ///
-/// Hook: the forum's posts are not part of this module's data yet, so this
-/// returns no text. Once the forum lands, return each user's recent,
-/// visible post bodies here (plain text, bounded in length); the ranking
-/// picks them up without other changes.
+/// Each user's most recent visible forum posts (plain text, bounded so a
+/// prolific poster does not drown out their profile), in one query.
 pub async fn forum_text_for_users(
-    _conn: &impl ConnectionTrait,
-    _user_ids: &[i64],
+    conn: &impl ConnectionTrait,
+    user_ids: &[i64],
 ) -> AppResult<HashMap<i64, String>> {
-    Ok(HashMap::new())
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+    use crate::entities::forum_post;
+    /// Posts per person that count, newest first.
+    const POSTS_PER_USER: usize = 20;
+    const CHARS_PER_USER: usize = 8_000;
+    let rows: Vec<(i64, String)> = forum_post::Entity::find()
+        .select_only()
+        .column(forum_post::Column::AuthorId)
+        .column(forum_post::Column::Body)
+        .filter(forum_post::Column::AuthorId.is_in(user_ids.iter().copied()))
+        .filter(forum_post::Column::ModerationState.eq("visible"))
+        .filter(forum_post::Column::DeletedAt.is_null())
+        .order_by_desc(forum_post::Column::Id)
+        .limit((user_ids.len() * POSTS_PER_USER) as u64)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut out: HashMap<i64, String> = HashMap::new();
+    let mut counts: HashMap<i64, usize> = HashMap::new();
+    for (author, body) in rows {
+        let n = counts.entry(author).or_default();
+        if *n >= POSTS_PER_USER {
+            continue;
+        }
+        *n += 1;
+        let text = out.entry(author).or_default();
+        if text.len() < CHARS_PER_USER {
+            text.push(' ');
+            text.push_str(&crate::markdown::plain_text(&body));
+        }
+    }
+    Ok(out)
 }
 
 /// One person's side of the comparison.

@@ -81,6 +81,26 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl TestApp {
     pub async fn spawn(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+        Self::spawn_with(backend, extra, BuildOptions::default()).await
+    }
+
+    /// An app whose search engine is `search` (e.g. one that can be taken down).
+    pub async fn spawn_with_search(
+        backend: Backend,
+        search: std::sync::Arc<dyn commons::search::SearchIndex>,
+    ) -> TestApp {
+        let options = BuildOptions {
+            search: Some(search),
+            ..Default::default()
+        };
+        Self::spawn_with(backend, &[], options).await
+    }
+
+    pub async fn spawn_with(
+        backend: Backend,
+        extra: &[(&str, &str)],
+        options: BuildOptions,
+    ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut pg_database = None;
         let database_url = match backend {
@@ -128,9 +148,7 @@ impl TestApp {
             vars.insert(k.to_string(), v.to_string());
         }
         let config = Config::from_lookup(&|k| vars.get(k).cloned()).expect("test config");
-        let app = App::build_with(config, BuildOptions::default())
-            .await
-            .expect("build app");
+        let app = App::build_with(config, options).await.expect("build app");
         let ctx = app.ctx.clone();
         let acceptor = TcpListener::bind("127.0.0.1:0")
             .into_acceptor()
@@ -326,10 +344,14 @@ impl TestApp {
     }
 
     pub async fn sign_in(&self, email: &str) -> Session {
+        self.sign_in_with(email, PASSWORD).await
+    }
+
+    pub async fn sign_in_with(&self, email: &str, password: &str) -> Session {
         let resp = self
             .gql(
                 "mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { token user { id handle } } }",
-                json!({ "e": email, "p": PASSWORD }),
+                json!({ "e": email, "p": password }),
             )
             .await;
         assert_no_errors(&resp);

@@ -11,6 +11,7 @@ mod matching;
 mod preview;
 mod publications;
 mod schema;
+mod search;
 mod search_contract;
 mod startup;
 mod workspaces;

@@ -1,0 +1,304 @@
+//! `search(query, kinds, filters, first, after)`: one box for threads,
+//! community workspaces and researcher profiles. Visibility (data tier,
+//! hidden posts) is enforced by the engine on every query; hits link to
+//! their objects, loaded in one batch per kind.
+
+use std::collections::HashMap;
+
+use async_graphql::{
+    Context, Enum, ID, InputObject, Object, SimpleObject,
+    connection::{Connection, Edge, EmptyFields},
+};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::{DocKind, SearchFilters, SearchQuery, Viewer};
+use crate::{
+    auth::Tier,
+    entities::{forum_post, forum_thread, researcher_profile, workspace},
+    error::AppError,
+    forum::objects::{Post, Thread},
+    graphql::{GqlResult, app, require_user},
+    matching::graphql::ResearcherProfile,
+    validate,
+    workspaces::graphql::Workspace,
+};
+
+/// The most hits one page returns.
+pub const MAX_PAGE: usize = 50;
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SearchKind {
+    Thread,
+    Workspace,
+    Profile,
+}
+
+impl SearchKind {
+    fn doc_kind(self) -> DocKind {
+        match self {
+            SearchKind::Thread => DocKind::Post,
+            SearchKind::Workspace => DocKind::Workspace,
+            SearchKind::Profile => DocKind::Profile,
+        }
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct SearchFiltersInput {
+    /// Category slug.
+    pub category: Option<String>,
+    /// Every tag must match.
+    pub tags: Option<Vec<String>>,
+    pub author_id: Option<ID>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    pub solved: Option<bool>,
+    pub tier: Option<Tier>,
+}
+
+#[derive(SimpleObject)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: i64,
+}
+
+#[derive(SimpleObject)]
+pub struct SearchFacets {
+    pub categories: Vec<FacetCount>,
+    pub tags: Vec<FacetCount>,
+}
+
+/// One hit. `snippet` is HTML in which only `<mark>` survives sanitizing.
+pub struct SearchHit {
+    kind: SearchKind,
+    score: f64,
+    snippet: String,
+    thread: Option<forum_thread::Model>,
+    post: Option<forum_post::Model>,
+    workspace: Option<workspace::Model>,
+    profile: Option<researcher_profile::Model>,
+}
+
+#[Object]
+impl SearchHit {
+    async fn kind(&self) -> SearchKind {
+        self.kind
+    }
+    /// Relevance; comparable only within one result list.
+    async fn score(&self) -> f64 {
+        self.score
+    }
+    async fn snippet(&self) -> &str {
+        &self.snippet
+    }
+    async fn thread(&self) -> Option<Thread> {
+        self.thread.clone().map(Thread)
+    }
+    /// The thread's best-matching post.
+    async fn post(&self) -> Option<Post> {
+        self.post.clone().map(Post)
+    }
+    async fn workspace(&self) -> Option<Workspace> {
+        self.workspace.clone().map(Workspace)
+    }
+    async fn profile(&self) -> Option<ResearcherProfile> {
+        self.profile.clone().map(ResearcherProfile)
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct SearchResults {
+    /// Matching threads, workspaces and profiles (threads counted once).
+    pub total: i64,
+    pub facets: SearchFacets,
+    pub hits: Connection<String, SearchHit, EmptyFields, EmptyFields>,
+}
+
+fn facet_counts(values: Vec<(String, u64)>) -> Vec<FacetCount> {
+    values
+        .into_iter()
+        .map(|(value, count)| FacetCount {
+            value,
+            count: count as i64,
+        })
+        .collect()
+}
+
+#[derive(Default)]
+pub struct SearchQueryRoot;
+
+#[Object]
+impl SearchQueryRoot {
+    /// Full-text search with typo tolerance and prefix matching on the last
+    /// word. Cursors are opaque.
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        kinds: Option<Vec<SearchKind>>,
+        filters: Option<SearchFiltersInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<SearchResults> {
+        let viewer = require_user(ctx)?;
+        let app = app(ctx);
+        let text = validate::single_line("query", &query, 0, 200)?;
+        let limit = first.unwrap_or(20).clamp(1, MAX_PAGE as i32) as usize;
+        let offset = match after {
+            Some(cursor) => {
+                cursor.parse::<usize>().map_err(|_| {
+                    AppError::validation("after", "is not a cursor from this search")
+                })? + 1
+            }
+            None => 0,
+        };
+        let filters = filters.unwrap_or_default();
+        let author_id = match &filters.author_id {
+            Some(id) => Some(validate::id("filters.authorId", id)?),
+            None => None,
+        };
+        let search_query = SearchQuery {
+            text,
+            kinds: kinds
+                .unwrap_or_default()
+                .into_iter()
+                .map(SearchKind::doc_kind)
+                .collect(),
+            filters: SearchFilters {
+                category: filters.category,
+                tags: filters.tags.unwrap_or_default(),
+                author_id,
+                created_from: filters.created_from.map(|t| t.timestamp()),
+                created_to: filters.created_to.map(|t| t.timestamp()),
+                solved: filters.solved,
+                tier: filters.tier.map(|t| t.as_str().to_string()),
+            },
+            viewer: Viewer {
+                tiers: viewer
+                    .tier
+                    .visible()
+                    .into_iter()
+                    .map(|t| t.as_str().to_string())
+                    .collect(),
+                moderator: viewer.is_moderator(),
+            },
+            offset,
+            limit,
+        };
+        let results = app.search.search(&search_query).await.map_err(|e| {
+            if e.is_retryable() {
+                AppError::Unavailable(
+                    "search is temporarily unavailable; try again in a minute".into(),
+                )
+            } else {
+                AppError::internal(anyhow::anyhow!("{e}"))
+            }
+        })?;
+
+        // Load every linked object in one query per kind.
+        let ids_of = |kind: DocKind| -> Vec<i64> {
+            results
+                .hits
+                .iter()
+                .filter(|h| h.kind == kind)
+                .map(|h| h.object_id)
+                .collect()
+        };
+        let post_ids = ids_of(DocKind::Post);
+        let posts: HashMap<i64, forum_post::Model> = forum_post::Entity::find()
+            .filter(forum_post::Column::Id.is_in(post_ids))
+            .all(&app.db)
+            .await
+            .map_err(AppError::from)?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let thread_ids: Vec<i64> = results.hits.iter().filter_map(|h| h.thread_id).collect();
+        let threads: HashMap<i64, forum_thread::Model> = forum_thread::Entity::find()
+            .filter(forum_thread::Column::Id.is_in(thread_ids))
+            .all(&app.db)
+            .await
+            .map_err(AppError::from)?
+            .into_iter()
+            .map(|t| (t.id, t))
+            .collect();
+        let workspaces: HashMap<i64, workspace::Model> = workspace::Entity::find()
+            .filter(workspace::Column::Id.is_in(ids_of(DocKind::Workspace)))
+            .all(&app.db)
+            .await
+            .map_err(AppError::from)?
+            .into_iter()
+            .map(|w| (w.id, w))
+            .collect();
+        let profiles: HashMap<i64, researcher_profile::Model> = researcher_profile::Entity::find()
+            .filter(researcher_profile::Column::UserId.is_in(ids_of(DocKind::Profile)))
+            .all(&app.db)
+            .await
+            .map_err(AppError::from)?
+            .into_iter()
+            .map(|p| (p.user_id, p))
+            .collect();
+
+        let has_next = offset + results.hits.len() < results.total as usize;
+        let mut connection = Connection::new(offset > 0, has_next);
+        for (i, hit) in results.hits.into_iter().enumerate() {
+            let kind = match hit.kind {
+                DocKind::Post => SearchKind::Thread,
+                DocKind::Workspace => SearchKind::Workspace,
+                DocKind::Profile => SearchKind::Profile,
+            };
+            let node = SearchHit {
+                kind,
+                score: hit.score as f64,
+                snippet: hit.snippet,
+                thread: hit.thread_id.and_then(|t| threads.get(&t).cloned()),
+                post: (hit.kind == DocKind::Post)
+                    .then(|| posts.get(&hit.object_id).cloned())
+                    .flatten(),
+                workspace: (hit.kind == DocKind::Workspace)
+                    .then(|| workspaces.get(&hit.object_id).cloned())
+                    .flatten(),
+                profile: (hit.kind == DocKind::Profile)
+                    .then(|| profiles.get(&hit.object_id).cloned())
+                    .flatten(),
+            };
+            connection
+                .edges
+                .push(Edge::new((offset + i).to_string(), node));
+        }
+        Ok(SearchResults {
+            total: results.total as i64,
+            facets: SearchFacets {
+                categories: facet_counts(results.facets.category),
+                tags: facet_counts(results.facets.tags),
+            },
+            hits: connection,
+        })
+    }
+
+    /// Index lag for staff: jobs waiting to reach the search engine.
+    async fn search_status(&self, ctx: &Context<'_>) -> GqlResult<SearchStatus> {
+        let viewer = require_user(ctx)?;
+        if !viewer.is_staff() {
+            return Err(AppError::forbidden("only staff can see the search status").into());
+        }
+        let app = app(ctx);
+        let lag = crate::jobs::queue::lag(&app.db, app.clock.now()).await?;
+        let healthy = app.search.health().await.is_ok();
+        Ok(SearchStatus {
+            engine: app.search.engine().to_string(),
+            healthy,
+            pending_jobs: lag.pending,
+            oldest_pending_seconds: lag.oldest_pending_seconds,
+        })
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct SearchStatus {
+    pub engine: String,
+    pub healthy: bool,
+    pub pending_jobs: i64,
+    pub oldest_pending_seconds: i64,
+}
