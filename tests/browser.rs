@@ -198,3 +198,38 @@ async fn every_page_loads_over_the_demo_community() {
     run_script(&app, "tour.mjs", &[]).await;
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thread_and_its_reply_are_found_through_search() {
+    require_tools();
+    let _one_at_a_time = BROWSER.lock().await;
+    let app = spawn_app().await;
+    let admin = app.admin("avery").await;
+    let category = "Dataset Builder";
+    admin
+        .ok(
+            "mutation($input: CreateCategoryInput!) { createCategory(input: $input) { id } }",
+            json!({ "input": {
+                "name": category,
+                "description": "Concept sets, cohorts and datasets: building them and exporting them.",
+            } }),
+        )
+        .await;
+    let author = app
+        .user_with("noor", &[Role::Researcher], Tier::Registered)
+        .await;
+    let replier = app
+        .user_with("tomas", &[Role::Researcher], Tier::Registered)
+        .await;
+    run_script(
+        &app,
+        "forum_search.mjs",
+        &[
+            ("AUTHOR_EMAIL", author.email.as_str()),
+            ("REPLIER_EMAIL", replier.email.as_str()),
+            ("CATEGORY_NAME", category),
+        ],
+    )
+    .await;
+    app.shutdown().await;
+}

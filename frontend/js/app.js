@@ -4,7 +4,15 @@ import { gql, onApiError } from './api.js';
 import { setMarkdownPreviewer } from './components/markdown.js';
 import { navigate, notFound, onNavigate, route, start } from './router.js';
 import { loadSession, onSessionChange, refreshUnread, session } from './session.js';
-import { clear, empty, flash, h, pageHeader } from './ui.js';
+import {
+  clear,
+  empty,
+  flash,
+  h,
+  pageHeader,
+  put,
+  replace,
+} from './ui.js';
 import * as auth from './pages/auth.js';
 import { homePage } from './pages/home.js';
 import { notificationsPage } from './pages/notifications.js';
@@ -14,13 +22,17 @@ import * as publications from './pages/publications.js';
 import * as exemptions from './pages/exemptions.js';
 import * as workspaces from './pages/workspaces.js';
 import * as matching from './pages/matching.js';
+import * as forum from './pages/forum.js';
+import { searchPage } from './pages/search.js';
 
 // ---- navigation -------------------------------------------------------------------
 
 /** Main navigation; `when` hides items the viewer cannot use. */
 const signedIn = (s) => s.signedIn;
 const NAV = [
-  { href: '/', label: 'Home', match: (p) => p === '/' },
+  { href: '/', label: 'Home', when: (s) => !s.signedIn, match: (p) => p === '/' },
+  { href: '/', label: 'Forum', when: signedIn, match: (p) => p === '/' || /^\/(c|t|tags|new-thread|bookmarks)(\/|$)/.test(p) },
+  { href: '/search', label: 'Search', when: signedIn },
   {
     href: '/workspaces',
     label: 'Workspaces',
@@ -50,7 +62,7 @@ function renderNav() {
   clear(account);
   if (session.signedIn) {
     const unread = session.unread;
-    account.append(
+    put(account, 
       h(
         'a',
         {
@@ -70,7 +82,7 @@ function renderNav() {
       h('button', { type: 'button', class: 'link-button', onclick: () => auth.signOut() }, 'Sign out'),
     );
   } else {
-    account.append(
+    put(account, 
       h('a', { href: `/sign-in${path !== '/' && !path.startsWith('/sign') ? `?next=${encodeURIComponent(path + window.location.search)}` : ''}` }, 'Sign in'),
       h('a', { href: '/sign-up', class: 'btn btn-small btn-primary' }, 'Sign up'),
     );
@@ -81,7 +93,7 @@ function renderNav() {
 setMarkdownPreviewer(async (source) => (await gql('query Preview($source: String!) { previewMarkdown(source: $source) }', { source })).previewMarkdown);
 
 addProfileSection(async (container) => {
-  container.replaceChildren(
+  replace(container, 
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'research-h' },
@@ -98,7 +110,14 @@ publications.setReportWorkspaceSource(workspaces.myWorkspaceOptions);
 
 // ---- routes ------------------------------------------------------------------------
 
-route('/', homePage);
+// Members land on the forum; visitors on the welcome page.
+route('/', (ctx) => (session.signedIn ? forum.forumHome(ctx) : homePage(ctx)));
+route('/c/:slug', forum.categoryPage, { auth: true });
+route('/tags/:name', forum.tagPage, { auth: true });
+route('/new-thread', forum.newThreadPage, { auth: true, title: 'New thread' });
+route('/t/:id', forum.threadPage, { auth: true });
+route('/bookmarks', forum.bookmarksPage, { auth: true, title: 'Bookmarks' });
+route('/search', searchPage, { auth: true, title: 'Search' });
 route('/sign-up', auth.signUp, { title: 'Create an account' });
 route('/check-email', auth.checkEmail, { title: 'Check your email' });
 route('/verify', auth.verify, { title: 'Confirm your email' });
@@ -138,7 +157,7 @@ route('/publications', publications.communityPublicationsPage, { auth: true, tit
 route('/staff/reports', publications.staffReportsPage, { auth: true, ...staff, title: 'Filed publication reports' });
 
 notFound(({ view, path }) => {
-  view.append(
+  put(view, 
     pageHeader('Page not found'),
     empty(`There is nothing at ${path}. The link may be mistyped, or the page may have moved.`, h('p', {}, h('a', { class: 'btn', href: '/' }, 'Go to the home page'))),
   );

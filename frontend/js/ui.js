@@ -41,6 +41,23 @@ export function append(el, children) {
   return el;
 }
 
+/** el.append(...) that skips null and false (DOM append would print "null"). */
+export function put(el, ...children) {
+  return append(el, children);
+}
+
+/** el.replaceChildren(...) that skips null and false. */
+export function replace(el, ...children) {
+  clear(el);
+  return append(el, children);
+}
+
+/** Replaces an element's children; null and false entries are skipped. */
+export function show(el, children) {
+  clear(el);
+  return append(el, [children]);
+}
+
 export function clear(el) {
   while (el.firstChild) el.firstChild.remove();
   return el;

@@ -40,10 +40,11 @@ await scenario('forum-search', async ({ newPage, shot }) => {
   await replier.goto(threadPath);
   await replier.getByRole('heading', { name: title }).waitFor();
   await replier.getByRole('button', { name: 'Quote' }).first().click();
-  const composer = replier.getByLabel('Your reply');
-  check((await composer.inputValue()).startsWith('>'), 'quoting fills the composer with a quote');
-  await composer.press('End');
-  await composer.type('\nStart from the standard concept set for visits, then join on visit_occurrence_id.');
+  // Quoting shows what is quoted above the composer and focuses it.
+  await replier.locator('.reply-target blockquote', { hasText: 'condition_occurrence' }).waitFor();
+  const composer = replier.getByRole('textbox', { name: 'Your reply' });
+  check(await composer.evaluate((el) => el === document.activeElement), 'quoting focuses the composer');
+  await composer.fill('Start from the standard concept set for visits, then join on visit_occurrence_id.');
   await replier.getByRole('button', { name: 'Post reply' }).click();
   const reply = replier.locator('article.post', { hasText: 'join on visit_occurrence_id' });
   await reply.waitFor();
@@ -61,7 +62,7 @@ await scenario('forum-search', async ({ newPage, shot }) => {
   await shot(author, 'answer-accepted');
 
   // Search finds the thread, with the term highlighted.
-  await author.getByRole('link', { name: 'Search' }).click();
+  await author.getByRole('link', { name: 'Search', exact: true }).click();
   await author.getByRole('searchbox', { name: 'Search' }).fill(word);
   await author.getByRole('searchbox', { name: 'Search' }).press('Enter');
   const hit = author.locator('.search-hit', { hasText: word }).first();

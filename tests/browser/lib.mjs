@@ -52,6 +52,10 @@ export async function scenario(name, body) {
     return page;
   };
   const shot = async (page, label) => {
+    // Rendering slips ("null", "undefined", "[object Object]") never reach the page.
+    const text = await page.locator('body').innerText();
+    const slip = /(^|\s)(null|undefined|NaN)(\s|$)|\[object Object\]/m.exec(text);
+    if (slip) problems.push(`${label}: the page shows "${slip[0].trim()}" at ${page.url()}`);
     shots += 1;
     const file = join(ARTIFACTS_DIR, `${name}-${String(shots).padStart(2, '0')}-${label}.png`);
     await page.screenshot({ path: file, fullPage: true });

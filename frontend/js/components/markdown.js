@@ -1,7 +1,12 @@
 // A markdown text area with Write / Preview tabs. The preview is rendered by
 // the server (the same sanitizer as for saved posts), never in the browser.
 
-import { h, serverHtml, uid } from '../ui.js';
+import {
+  h,
+  replace,
+  serverHtml,
+  uid,
+} from '../ui.js';
 
 let previewer = null;
 
@@ -50,16 +55,16 @@ export function markdownField({ label, name, value = '', required = false, hint 
     writeTab.setAttribute('tabindex', '-1');
     textarea.hidden = true;
     previewBox.hidden = false;
-    previewBox.replaceChildren(h('p', { class: 'meta' }, 'Rendering preview…'));
+    replace(previewBox, h('p', { class: 'meta' }, 'Rendering preview…'));
     if (!textarea.value.trim()) {
-      previewBox.replaceChildren(h('p', { class: 'meta' }, 'Nothing to preview yet.'));
+      replace(previewBox, h('p', { class: 'meta' }, 'Nothing to preview yet.'));
       return;
     }
     try {
       const html = await previewer(textarea.value);
-      previewBox.replaceChildren(serverHtml(html));
+      replace(previewBox, serverHtml(html));
     } catch (err) {
-      previewBox.replaceChildren(h('p', { class: 'field-error' }, err.message || 'The preview is unavailable.'));
+      replace(previewBox, h('p', { class: 'field-error' }, err.message || 'The preview is unavailable.'));
     }
   };
   writeTab.addEventListener('click', showWrite);

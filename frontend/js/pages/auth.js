@@ -3,7 +3,18 @@
 import { gql } from '../api.js';
 import { navigate, setTitle } from '../router.js';
 import { loadSession, session } from '../session.js';
-import { clear, field, flash, h, loading, onSubmit, orNull, pageHeader, setFieldError } from '../ui.js';
+import {
+  clear,
+  field,
+  flash,
+  h,
+  loading,
+  onSubmit,
+  orNull,
+  pageHeader,
+  put,
+  setFieldError,
+} from '../ui.js';
 
 /** Only same-site paths are followed after sign-in. */
 function safeNext(query) {
@@ -66,7 +77,7 @@ export function signUp({ view }) {
     },
     { busyText: 'Creating account…' },
   );
-  view.append(
+  put(view, 
     h(
       'section',
       { class: 'narrow' },
@@ -99,7 +110,7 @@ function resendForm(email = '') {
 export function checkEmail({ view, query }) {
   setTitle('Check your email');
   const email = query.get('email') || '';
-  view.append(
+  put(view, 
     h(
       'section',
       { class: 'narrow' },
@@ -123,16 +134,16 @@ export async function verify({ view, query }) {
   setTitle('Confirm your email');
   const token = query.get('token') || '';
   const section = h('section', { class: 'narrow' }, pageHeader('Confirm your email'));
-  view.append(section);
+  put(view, section);
   if (!token) {
-    section.append(
+    put(section, 
       h('p', { class: 'state state-error', role: 'alert' }, 'This confirmation link is incomplete. Open the link from the email again, or ask for a new one.'),
       resendForm(),
     );
     return;
   }
   const status = loading('Confirming your email…');
-  section.append(status);
+  put(section, status);
   try {
     const data = await gql('mutation Verify($token: String!) { verifyEmail(token: $token) { id displayName email } }', { token });
     // The token is single-use: drop it from the address bar and history.
@@ -165,7 +176,7 @@ export async function verify({ view, query }) {
 export function signIn({ view, query }) {
   setTitle('Sign in');
   if (session.signedIn) {
-    view.append(
+    put(view, 
       h(
         'section',
         { class: 'narrow' },
@@ -201,7 +212,7 @@ export function signIn({ view, query }) {
     },
     { busyText: 'Signing in…' },
   );
-  view.append(
+  put(view, 
     h(
       'section',
       { class: 'narrow' },
@@ -234,7 +245,7 @@ export function forgotPassword({ view }) {
     },
     { busyText: 'Sending…' },
   );
-  view.append(
+  put(view, 
     h(
       'section',
       { class: 'narrow' },
@@ -251,9 +262,9 @@ export function resetPassword({ view, query }) {
   setTitle('Choose a new password');
   const token = query.get('token') || '';
   const section = h('section', { class: 'narrow' }, pageHeader('Choose a new password'));
-  view.append(section);
+  put(view, section);
   if (!token) {
-    section.append(
+    put(section, 
       h('p', { class: 'state state-error', role: 'alert' }, 'This reset link is incomplete. Open the link from the email again, or ask for a new one.'),
       h('p', {}, h('a', { class: 'btn', href: '/forgot-password' }, 'Ask for a new link')),
     );
@@ -284,7 +295,7 @@ export function resetPassword({ view, query }) {
     },
     { busyText: 'Saving…' },
   );
-  section.append(form);
+  put(section, form);
 }
 
 export async function signOut() {

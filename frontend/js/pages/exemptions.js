@@ -8,6 +8,7 @@ import { session } from '../session.js';
 import {
   badge,
   checkboxGroup,
+  clearErrors,
   confirmAction,
   empty,
   enumLabel,
@@ -17,15 +18,17 @@ import {
   formatDate,
   formatDateTime,
   h,
-  loadMore,
   loading,
+  loadMore,
   onSubmit,
   orNull,
   pageHeader,
   plural,
+  put,
+  replace,
   serverHtml,
   setFieldError,
-  clearErrors,
+  show,
   time,
 } from '../ui.js';
 
@@ -111,7 +114,7 @@ const MINE = `query MyExemptions($first: Int, $after: String) {
 
 export async function myRequestsPage({ view }) {
   setTitle('Exemption requests');
-  view.append(
+  put(view, 
     pageHeader(
       'Your exemption requests',
       h(
@@ -128,15 +131,15 @@ export async function myRequestsPage({ view }) {
     ),
   );
   const body = h('div', {}, loading());
-  view.append(body);
+  put(view, body);
   const data = await gql(MINE, { first: PAGE, after: null });
   const conn = data.myExemptionRequests;
   if (!conn.nodes.length) {
-    body.replaceChildren(empty('You have no exemption requests.', h('p', {}, h('a', { class: 'btn btn-primary', href: '/exemptions/new' }, 'Start a request'))));
+    replace(body, empty('You have no exemption requests.', h('p', {}, h('a', { class: 'btn btn-primary', href: '/exemptions/new' }, 'Start a request'))));
     return;
   }
   const list = h('ul', { class: 'list', 'aria-label': 'Your exemption requests' }, conn.nodes.map((r) => requestItem(r)));
-  body.replaceChildren(list, loadMore(list, conn.pageInfo, async (after) => (await gql(MINE, { first: PAGE, after })).myExemptionRequests, (r) => requestItem(r)));
+  replace(body, list, loadMore(list, conn.pageInfo, async (after) => (await gql(MINE, { first: PAGE, after })).myExemptionRequests, (r) => requestItem(r)));
 }
 
 // ---- the request form ----------------------------------------------------------------------
@@ -206,13 +209,13 @@ function cellsEditor(initial) {
     });
   const redraw = (focusIndex = null) => {
     const current = listBox.children.length ? read() : cells;
-    listBox.replaceChildren(
+    replace(listBox, 
       ...current.map((c, i) =>
         cellFieldset(c, i, () => {
           const now = read();
           now.splice(i, 1);
           cells.splice(0, cells.length, ...now);
-          listBox.replaceChildren();
+          replace(listBox);
           redraw(Math.max(0, i - 1));
         }),
       ),
@@ -228,13 +231,13 @@ function cellsEditor(initial) {
         const now = read();
         now.push({});
         cells.splice(0, cells.length, ...now);
-        listBox.replaceChildren();
+        replace(listBox);
         redraw(now.length - 1);
       },
     },
     'Add another cell',
   );
-  wrapper.append(
+  put(wrapper, 
     h('legend', {}, `Cells or statistics from 1 to ${THRESHOLD}`),
     h('p', { class: 'hint' }, `List each count (or statistic revealing one) from 1 to ${THRESHOLD} you need to publish. A count of 0 needs no exemption.`),
     listBox,
@@ -420,12 +423,12 @@ async function requestForm(view, existing) {
     }
     navigate(requestPath(saved.id));
   });
-  view.append(form);
+  put(view, form);
 }
 
 export async function newRequestPage({ view }) {
   setTitle('New exemption request');
-  view.append(
+  put(view, 
     pageHeader('New exemption request'),
     h(
       'p',
@@ -440,16 +443,16 @@ export async function editRequestPage({ view, params }) {
   const data = await gql(`query ExemptionForEdit($id: ID!) { exemptionRequest(id: $id) { ${DETAIL} } }`, { id: params.id });
   const r = data.exemptionRequest;
   setTitle(`Edit: ${r.title}`);
-  view.append(pageHeader(`Edit request: ${r.title}`));
+  put(view, pageHeader(`Edit request: ${r.title}`));
   if (!['DRAFT', 'CHANGES_REQUESTED'].includes(r.state)) {
-    view.append(
+    put(view, 
       h('p', { class: 'state state-warn' }, `This request is ${STATE_TEXT[r.state].toLowerCase()} and can no longer be edited.`),
       h('p', {}, h('a', { href: requestPath(r.id) }, 'Back to the request')),
     );
     return;
   }
   if (r.state === 'CHANGES_REQUESTED' && r.decisionNoteHtml) {
-    view.append(h('section', { class: 'card decision decision-warn' }, h('h2', {}, 'Changes the reviewer asked for'), serverHtml(r.decisionNoteHtml)));
+    put(view, h('section', { class: 'card decision decision-warn' }, h('h2', {}, 'Changes the reviewer asked for'), serverHtml(r.decisionNoteHtml)));
   }
   await requestForm(view, r);
 }
@@ -810,9 +813,9 @@ export async function requestPage({ view, params }) {
     const refresh = async () => {
       try {
         const fresh = await load();
-        view.replaceChildren(...draw(fresh));
+        show(view, draw(fresh));
       } catch (err) {
-        view.replaceChildren(errorBox(err, refresh));
+        replace(view, errorBox(err, refresh));
       }
     };
     const actions = [
@@ -882,7 +885,7 @@ export async function requestPage({ view, params }) {
     ];
   };
   const r = await load();
-  view.append(...draw(r));
+  show(view, draw(r));
 }
 
 // ---- the reviewers' queue -------------------------------------------------------------------
@@ -973,22 +976,22 @@ export async function queuePage({ view, query }) {
   };
   const metricsBox = h('div', {}, loading('Loading figures…'));
   const listBox = h('div', {}, loading('Loading the queue…'));
-  view.append(
+  put(view, 
     pageHeader('Exemption review queue'),
     h('p', { class: 'lead' }, 'Open requests, soonest needed first. Claim one to review it; requests you made or whose workspace you work on are not yours to decide.'),
     h('div', { class: 'grid-2' }, h('div', {}, filterForm, listBox), h('aside', { class: 'sidebar', 'aria-label': 'Queue figures' }, metricsBox)),
   );
   gql('query ExemptionMetrics { exemptionMetrics { countsByState { state count } medianHoursToDecision decidedCount overdueCount } }')
-    .then((d) => metricsBox.replaceChildren(metricsCard(d.exemptionMetrics)))
-    .catch((err) => metricsBox.replaceChildren(errorBox(err)));
+    .then((d) => replace(metricsBox, metricsCard(d.exemptionMetrics)))
+    .catch((err) => replace(metricsBox, errorBox(err)));
   const data = await gql(QUEUE, { filter, first: PAGE, after: null });
   const conn = data.exemptionQueue;
   if (!conn.nodes.length) {
-    listBox.replaceChildren(empty('No requests match these filters. The queue is clear.'));
+    replace(listBox, empty('No requests match these filters. The queue is clear.'));
     return;
   }
   const list = h('ul', { class: 'list', 'aria-label': 'Requests in the queue' }, conn.nodes.map((r) => requestItem(r, { showRequester: true })));
-  listBox.replaceChildren(
+  replace(listBox, 
     h('p', { class: 'meta' }, plural(conn.nodes.length, 'request') + (conn.pageInfo.hasNextPage ? ' shown' : '')),
     list,
     loadMore(list, conn.pageInfo, async (after) => (await gql(QUEUE, { filter, first: PAGE, after })).exemptionQueue, (r) => requestItem(r, { showRequester: true })),

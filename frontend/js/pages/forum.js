@@ -16,12 +16,14 @@ import {
   flash,
   formatDateTime,
   h,
-  loadMore,
   loading,
+  loadMore,
   onSubmit,
   orNull,
   pageHeader,
   plural,
+  put,
+  replace,
   serverHtml,
   setFieldError,
   tabLinks,
@@ -127,7 +129,7 @@ async function threadList(container, { basePath, query, categorySlug = null, tag
   const list = ['latest', 'unread', 'top'].includes(query.get('list')) ? query.get('list') : 'latest';
   const period = ['DAY', 'WEEK', 'MONTH', 'QUARTER', 'YEAR', 'ALL'].includes(query.get('period')) ? query.get('period') : 'MONTH';
   const sep = basePath.includes('?') ? '&' : '?';
-  container.append(
+  put(container, 
     tabLinks(
       'Thread lists',
       [
@@ -147,7 +149,7 @@ async function threadList(container, { basePath, query, categorySlug = null, tag
       ['YEAR', 'This year'],
       ['ALL', 'All time'],
     ];
-    container.append(
+    put(container, 
       h(
         'nav',
         { class: 'period-nav', 'aria-label': 'Period' },
@@ -156,7 +158,7 @@ async function threadList(container, { basePath, query, categorySlug = null, tag
     );
   }
   const body = h('div', {}, loading('Loading threads…'));
-  container.append(body);
+  put(container, body);
   const vars = { list: list.toUpperCase(), period, categorySlug, tag, first: PAGE, after: null };
   try {
     const conn = (await gql(LIST_QUERY, vars)).threads;
@@ -166,13 +168,13 @@ async function threadList(container, { basePath, query, categorySlug = null, tag
         unread: 'Nothing unread: you are all caught up on threads you have read.',
         top: 'No threads in this period.',
       }[list];
-      body.replaceChildren(empty(text));
+      replace(body, empty(text));
       return;
     }
     const ul = h('ul', { class: 'list thread-list', 'aria-label': 'Threads' }, conn.nodes.map(threadItem));
-    body.replaceChildren(ul, loadMore(ul, conn.pageInfo, async (after) => (await gql(LIST_QUERY, { ...vars, after })).threads, threadItem));
+    replace(body, ul, loadMore(ul, conn.pageInfo, async (after) => (await gql(LIST_QUERY, { ...vars, after })).threads, threadItem));
   } catch (err) {
-    body.replaceChildren(errorBox(err));
+    replace(body, errorBox(err));
   }
 }
 
@@ -200,7 +202,7 @@ export async function forumHome({ view, query }) {
   setTitle('Forum');
   const data = await gql('query Categories { forumCategories { id name slug description link canPost viewerSubscription } }');
   const main = h('div', {});
-  view.append(
+  put(view, 
     pageHeader(
       'Community forum',
       h(
@@ -221,12 +223,12 @@ export async function categoryPage({ view, params, query }) {
   const c = data.forumCategory;
   if (!c) {
     setTitle('Category not found');
-    view.append(pageHeader('Category not found'), empty('There is no such category.', h('p', {}, h('a', { href: '/' }, 'See all categories'))));
+    put(view, pageHeader('Category not found'), empty('There is no such category.', h('p', {}, h('a', { href: '/' }, 'See all categories'))));
     return;
   }
   setTitle(c.name);
   const main = h('div', {});
-  view.append(
+  put(view, 
     h('p', { class: 'breadcrumbs' }, h('a', { href: '/' }, '← Forum')),
     pageHeader(c.name, h('div', { class: 'header-actions' }, c.canPost ? h('a', { class: 'btn btn-primary', href: `/new-thread?category=${c.id}` }, 'New thread') : null)),
     c.description ? h('p', { class: 'lead' }, c.description) : null,
@@ -241,7 +243,7 @@ export async function tagPage({ view, params, query }) {
   const data = await gql('query Tags { forumTags(includeRetired: true) { id name description retired viewerSubscription } }');
   const tag = data.forumTags.find((t) => t.name === params.name);
   const main = h('div', {});
-  view.append(
+  put(view, 
     h('p', { class: 'breadcrumbs' }, h('a', { href: '/' }, '← Forum')),
     pageHeader(`Threads tagged ${params.name}`),
     tag?.description ? h('p', { class: 'lead' }, tag.description) : null,
@@ -318,9 +320,9 @@ export async function newThreadPage({ view, query }) {
     loadDraft('new_thread'),
   ]);
   const categories = data.forumCategories.filter((c) => c.canPost);
-  view.append(pageHeader('Start a new thread'));
+  put(view, pageHeader('Start a new thread'));
   if (!categories.length) {
-    view.append(h('p', { class: 'state state-warn' }, session.verified ? 'There is no category you can post in.' : 'Confirm your email address to start posting.'));
+    put(view, h('p', { class: 'state state-warn' }, session.verified ? 'There is no category you can post in.' : 'Confirm your email address to start posting.'));
     return;
   }
   const chosen = query.get('category') || draft?.payload.categoryId || categories[0].id;
@@ -353,7 +355,7 @@ export async function newThreadPage({ view, query }) {
   form.addEventListener('input', drafts.schedule);
   form.addEventListener('change', drafts.schedule);
   if (draft) {
-    form.append(
+    put(form, 
       h(
         'p',
         { class: 'meta' },
@@ -374,7 +376,7 @@ export async function newThreadPage({ view, query }) {
       ),
     );
   }
-  form.append(drafts.status);
+  put(form, drafts.status);
   onSubmit(form, async (v) => {
     if ((v.tags || []).length > 5) {
       setFieldError(form, 'tags', 'Choose at most five tags.');
@@ -389,7 +391,7 @@ export async function newThreadPage({ view, query }) {
     if (created.moderationState === 'HELD') flash('Your thread is waiting for a moderator before others can see it.', 'info');
     navigate(threadPath(created.id));
   }, { busyText: 'Posting…' });
-  view.append(form);
+  put(view, form);
 }
 
 // ---- a thread -----------------------------------------------------------------------------------------
@@ -506,7 +508,7 @@ function postArticle(post, ctx) {
 
   const body = h('div', { class: 'post-body' });
   const drawBody = () => {
-    body.replaceChildren(
+    replace(body, 
       post.quote
         ? h(
             'blockquote',
@@ -536,7 +538,7 @@ function postArticle(post, ctx) {
       flash('Post updated.', 'success');
       ctx.reload(post.id);
     });
-    body.replaceChildren(form);
+    replace(body, form);
     editor.textarea.focus();
   };
 
@@ -549,10 +551,10 @@ function postArticle(post, ctx) {
         if (!history.open || history.dataset.loaded) return;
         history.dataset.loaded = '1';
         const box = h('div', {}, loading('Loading the history…'));
-        history.append(box);
+        put(history, box);
         try {
           const p = (await gql('query Revisions($id: ID!) { post(id: $id) { revisions { number editor { displayName } createdAt previousBody previousTitle reason } } }', { id: post.id })).post;
-          box.replaceChildren(
+          replace(box, 
             h(
               'ol',
               { class: 'revisions' },
@@ -568,13 +570,13 @@ function postArticle(post, ctx) {
             ),
           );
         } catch (err) {
-          box.replaceChildren(errorBox(err));
+          replace(box, errorBox(err));
         }
       },
     );
   }
 
-  article.append(
+  put(article, 
     h(
       'header',
       { class: 'post-header' },
@@ -636,11 +638,11 @@ function replyComposer(t, draft, onPosted) {
   const drawTarget = () => {
     if (!state.replyTo) {
       target.hidden = true;
-      target.replaceChildren();
+      replace(target);
       return;
     }
     target.hidden = false;
-    target.replaceChildren(
+    replace(target, 
       h(
         'p',
         { class: 'meta' },
@@ -667,7 +669,7 @@ function replyComposer(t, draft, onPosted) {
   const read = () => ({ title: null, body: editor.textarea.value, payload: { replyTo: state.replyTo, quote: state.quote } });
   const drafts = autosave(`reply:${t.id}`, read, draft?.version ?? null);
   editor.textarea.addEventListener('input', drafts.schedule);
-  form.append(
+  put(form, 
     drafts.status,
     draft ? h('p', { class: 'meta' }, `Restored your draft from ${formatDateTime(draft.updatedAt)}.`) : null,
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Post reply')),
@@ -714,7 +716,7 @@ export async function threadPage({ view, params, query, hash }) {
   }
   if (!t) {
     setTitle('Thread not found');
-    view.append(pageHeader('Thread not found'), empty('This thread does not exist, was removed, or is not visible to you.', h('p', {}, h('a', { href: '/' }, 'Back to the forum'))));
+    put(view, pageHeader('Thread not found'), empty('This thread does not exist, was removed, or is not visible to you.', h('p', {}, h('a', { href: '/' }, 'Back to the forum'))));
     return;
   }
   setTitle(t.title);
@@ -736,7 +738,7 @@ export async function threadPage({ view, params, query, hash }) {
 
   let first = t.posts.pageInfo;
   let last = t.posts.pageInfo;
-  postsList.append(...t.posts.nodes.map((p) => postArticle(p, ctx)));
+  put(postsList, ...t.posts.nodes.map((p) => postArticle(p, ctx)));
   const earlier = h('button', { type: 'button', class: 'btn btn-secondary' }, 'Show earlier posts');
   const earlierWrap = h('div', { class: 'load-more', hidden: !first.hasPreviousPage }, earlier);
   earlier.addEventListener('click', async () => {
@@ -758,7 +760,7 @@ export async function threadPage({ view, params, query, hash }) {
     later.disabled = true;
     try {
       const conn = (await gql(MORE_POSTS, { id: t.id, first: POSTS_PAGE, after: last.endCursor })).thread.posts;
-      postsList.append(...conn.nodes.map((p) => postArticle(p, ctx)));
+      put(postsList, ...conn.nodes.map((p) => postArticle(p, ctx)));
       last = conn.pageInfo;
       laterWrap.hidden = !last.hasNextPage;
       markRead(t.id, conn.nodes.at(-1)?.number);
@@ -801,7 +803,7 @@ export async function threadPage({ view, params, query, hash }) {
         )
       : null;
 
-  view.append(
+  put(view, 
     h('p', { class: 'breadcrumbs' }, h('a', { href: '/' }, 'Forum'), t.category ? [' › ', h('a', { href: t.category.link || `/c/${t.category.slug}` }, t.category.name)] : ''),
     pageHeader(t.title),
     h(
@@ -864,12 +866,12 @@ function bookmarkItem(b) {
 
 export async function bookmarksPage({ view }) {
   setTitle('Bookmarks');
-  view.append(h('p', { class: 'breadcrumbs' }, h('a', { href: '/' }, '← Forum')), pageHeader('Your bookmarks'));
+  put(view, h('p', { class: 'breadcrumbs' }, h('a', { href: '/' }, '← Forum')), pageHeader('Your bookmarks'));
   const conn = (await gql(BOOKMARKS, { first: PAGE, after: null })).forumBookmarks;
   if (!conn.nodes.length) {
-    view.append(empty('No bookmarks yet. Use “Bookmark” on any post to keep it here.'));
+    put(view, empty('No bookmarks yet. Use “Bookmark” on any post to keep it here.'));
     return;
   }
   const list = h('ul', { class: 'list' }, conn.nodes.map(bookmarkItem));
-  view.append(list, loadMore(list, conn.pageInfo, async (after) => (await gql(BOOKMARKS, { first: PAGE, after })).forumBookmarks, bookmarkItem));
+  put(view, list, loadMore(list, conn.pageInfo, async (after) => (await gql(BOOKMARKS, { first: PAGE, after })).forumBookmarks, bookmarkItem));
 }

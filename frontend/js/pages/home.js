@@ -2,11 +2,15 @@
 
 import { setTitle } from '../router.js';
 import { session } from '../session.js';
-import { h, pageHeader } from '../ui.js';
+import {
+  h,
+  pageHeader,
+  put,
+} from '../ui.js';
 
 export function homePage({ view }) {
   setTitle('');
-  view.append(
+  put(view, 
     pageHeader('Research Commons'),
     h(
       'p',

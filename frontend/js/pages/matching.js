@@ -15,11 +15,14 @@ import {
   field,
   flash,
   h,
-  loadMore,
   loading,
+  loadMore,
   onSubmit,
   orNull,
   pageHeader,
+  put,
+  replace,
+  show,
   tabLinks,
   time,
 } from '../ui.js';
@@ -118,7 +121,7 @@ export async function researchProfilePage({ view }) {
     });
     flash('Your research profile is saved.', 'success');
   });
-  view.append(
+  put(view, 
     pageHeader('Your research profile'),
     h('p', { class: 'lead' }, 'What you work on and what you are looking for. Suggestions match what others offer with what you seek.'),
     form,
@@ -130,10 +133,10 @@ export async function publicResearchProfile(container, user) {
   const data = await gql(`query ResearcherProfile($handle: String) { researcherProfile(handle: $handle) { ${PROFILE} } }`, { handle: user.handle });
   const p = data.researcherProfile;
   if (!p) {
-    container.replaceChildren();
+    replace(container);
     return;
   }
-  container.replaceChildren(
+  replace(container, 
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'rp-h' },
@@ -150,7 +153,7 @@ export async function publicResearchProfile(container, user) {
 export async function suggestionsPage({ view }) {
   setTitle('Suggested collaborators');
   const body = h('div', {}, loading('Finding researchers who match…'));
-  view.append(
+  put(view, 
     pageHeader('Suggested collaborators', h('div', { class: 'header-actions' }, h('a', { class: 'btn', href: '/profile/research' }, 'Edit your research profile'))),
     workspaceTabs('collaborators'),
     body,
@@ -161,7 +164,7 @@ export async function suggestionsPage({ view }) {
   } }`);
   const s = data.suggestedCollaborators;
   if (!s.suggestions.length) {
-    body.replaceChildren(
+    replace(body, 
       empty(
         s.explanation || 'No one matches yet.',
         h('p', {}, h('a', { class: 'btn', href: '/profile/research' }, 'Fill in your research profile')),
@@ -169,7 +172,7 @@ export async function suggestionsPage({ view }) {
     );
     return;
   }
-  body.replaceChildren(
+  replace(body, 
     h('p', { class: 'meta' }, `Ranked among ${s.considered} researchers open to collaboration.`),
     h(
       'ol',
@@ -204,14 +207,14 @@ export async function askPage({ view, params }) {
   const user = data.user;
   if (!user) {
     setTitle('Member not found');
-    view.append(pageHeader('Member not found'), empty(`No member has the handle @${params.handle}.`));
+    put(view, pageHeader('Member not found'), empty(`No member has the handle @${params.handle}.`));
     return;
   }
   setTitle(`Ask ${user.displayName} to collaborate`);
-  view.append(pageHeader(`Ask ${user.displayName} to collaborate`));
+  put(view, pageHeader(`Ask ${user.displayName} to collaborate`));
   const p = data.researcherProfile;
   if (!p || !p.openToCollaborate) {
-    view.append(h('p', { class: 'state state-warn' }, `${user.displayName} is not open to collaboration requests right now.`));
+    put(view, h('p', { class: 'state state-warn' }, `${user.displayName} is not open to collaboration requests right now.`));
     return;
   }
   const form = h(
@@ -228,7 +231,7 @@ export async function askPage({ view, params }) {
     flash(`Request sent to ${user.displayName}.`, 'success');
     navigate(`/collaborations/${sent.sendCollaborationRequest.id}`);
   });
-  view.append(h('section', { class: 'card' }, h('h2', {}, 'Their profile'), profileFacts(p)), form);
+  put(view, h('section', { class: 'card' }, h('h2', {}, 'Their profile'), profileFacts(p)), form);
 }
 
 // ---- requests -------------------------------------------------------------------------------------
@@ -262,7 +265,7 @@ export async function requestsPage({ view, query }) {
   setTitle('Collaboration requests');
   const direction = query.get('direction') === 'OUTGOING' ? 'OUTGOING' : 'INCOMING';
   const body = h('div', {}, loading());
-  view.append(
+  put(view, 
     pageHeader('Collaboration requests'),
     workspaceTabs('requests'),
     tabLinks(
@@ -279,11 +282,11 @@ export async function requestsPage({ view, query }) {
   const data = await gql(REQUESTS, vars);
   const conn = data.collaborationRequests;
   if (!conn.nodes.length) {
-    body.replaceChildren(empty(direction === 'INCOMING' ? 'No one has asked you to collaborate yet.' : 'You have not sent any requests.', h('p', {}, h('a', { href: '/collaborators' }, 'See suggested collaborators'))));
+    replace(body, empty(direction === 'INCOMING' ? 'No one has asked you to collaborate yet.' : 'You have not sent any requests.', h('p', {}, h('a', { href: '/collaborators' }, 'See suggested collaborators'))));
     return;
   }
   const list = h('ul', { class: 'list' }, conn.nodes.map(requestItem));
-  body.replaceChildren(list, loadMore(list, conn.pageInfo, async (after) => (await gql(REQUESTS, { ...vars, after })).collaborationRequests, requestItem));
+  replace(body, list, loadMore(list, conn.pageInfo, async (after) => (await gql(REQUESTS, { ...vars, after })).collaborationRequests, requestItem));
 }
 
 const MESSAGES = `query CollabMessages($requestId: ID!, $first: Int, $after: String) {
@@ -313,7 +316,7 @@ export async function requestPage({ view, params }) {
     const incoming = r.recipient?.id === session.user?.id;
     const other = incoming ? r.sender : r.recipient;
     setTitle(`Collaboration with ${other?.displayName || 'a researcher'}`);
-    const refresh = async () => view.replaceChildren(...(await draw(await load())));
+    const refresh = async () => show(view, await draw(await load()));
     const run = async (mutation, message) => {
       try {
         await gql(mutation, { id: r.id });
@@ -383,5 +386,5 @@ export async function requestPage({ view, params }) {
       thread,
     ];
   };
-  view.append(...(await draw(await load())));
+  show(view, await draw(await load()));
 }

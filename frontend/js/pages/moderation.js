@@ -14,13 +14,16 @@ import {
   flash,
   formatDateTime,
   h,
-  loadMore,
   loading,
+  loadMore,
   onSubmit,
   orNull,
   pageHeader,
+  put,
+  replace,
   serverHtml,
   setFieldError,
+  show,
   tabLinks,
   time,
 } from '../ui.js';
@@ -132,7 +135,7 @@ export async function queuePage({ view, query }) {
     navigate(`/moderation${params.toString() ? `?${params}` : ''}`);
   });
   const body = h('div', {}, loading('Loading the queue…'));
-  view.append(
+  put(view, 
     pageHeader('Moderation queue'),
     moderationTabs('queue'),
     h('p', { class: 'lead' }, 'Most urgent first: anything that may expose participant data, then content withheld until someone decides, then flags.'),
@@ -142,11 +145,11 @@ export async function queuePage({ view, query }) {
   const vars = { filter: { status, reason: reason || null, categoryId: categoryId || null, olderThanHours: older }, first: PAGE, after: null };
   const conn = (await gql(QUEUE, vars)).moderationQueue;
   if (!conn.nodes.length) {
-    body.replaceChildren(empty(status === 'PENDING' ? 'The queue is empty. Nothing waits for a moderator.' : 'No items match these filters.'));
+    replace(body, empty(status === 'PENDING' ? 'The queue is empty. Nothing waits for a moderator.' : 'No items match these filters.'));
     return;
   }
   const list = h('ul', { class: 'list', 'aria-label': 'Queue items' }, conn.nodes.map(itemRow));
-  body.replaceChildren(list, loadMore(list, conn.pageInfo, async (after) => (await gql(QUEUE, { ...vars, after })).moderationQueue, itemRow));
+  replace(body, list, loadMore(list, conn.pageInfo, async (after) => (await gql(QUEUE, { ...vars, after })).moderationQueue, itemRow));
 }
 
 // ---- one item -----------------------------------------------------------------------------------
@@ -223,7 +226,7 @@ export async function itemPage({ view, params }) {
   const load = async () => (await gql(`query ModerationItem($id: ID!) { moderationItem(id: $id) { ${DETAIL} } }`, { id: params.id })).moderationItem;
   const draw = (item) => {
     setTitle(`Moderation: ${item.thread?.title || item.id}`);
-    const refresh = async () => view.replaceChildren(...draw(await load()));
+    const refresh = async () => show(view, draw(await load()));
     const mine = item.claimedBy && item.claimedBy.id === session.user?.id;
     const claim = item.status === 'PENDING'
       ? h(
@@ -325,7 +328,7 @@ export async function itemPage({ view, params }) {
       ),
     ];
   };
-  view.append(...draw(await load()));
+  show(view, draw(await load()));
 }
 
 // ---- audit log ----------------------------------------------------------------------------------------
@@ -352,14 +355,14 @@ function logRow(e) {
 
 export async function auditLogPage({ view }) {
   setTitle('Moderation audit log');
-  view.append(pageHeader('Moderation audit log'), moderationTabs('log'));
+  put(view, pageHeader('Moderation audit log'), moderationTabs('log'));
   const conn = (await gql(LOG, { filter: null, first: 50, after: null })).moderationAuditLog;
   if (!conn.nodes.length) {
-    view.append(empty('No moderation actions yet.'));
+    put(view, empty('No moderation actions yet.'));
     return;
   }
   const tbody = h('tbody', {}, conn.nodes.map(logRow));
-  view.append(
+  put(view, 
     h(
       'div',
       { class: 'card table-wrap' },

@@ -3,7 +3,19 @@
 import { gql } from '../api.js';
 import { navigate, setTitle } from '../router.js';
 import { refreshUnread, session, setUnread } from '../session.js';
-import { empty, errorBox, flash, h, loadMore, loading, pageHeader, tabLinks, time } from '../ui.js';
+import {
+  empty,
+  errorBox,
+  flash,
+  h,
+  loading,
+  loadMore,
+  pageHeader,
+  put,
+  replace,
+  tabLinks,
+  time,
+} from '../ui.js';
 
 const PAGE = 20;
 const QUERY = `query Notifications($unreadOnly: Boolean!, $first: Int, $after: String) {
@@ -55,7 +67,7 @@ function item(n) {
         },
         'Mark as read',
       );
-  li.append(
+  put(li, 
     h(
       'div',
       { class: 'notification-main' },
@@ -79,24 +91,24 @@ export async function notificationsPage({ view, query }) {
   const unreadOnly = query.get('filter') === 'unread';
   const body = h('div', { class: 'notifications-body' });
   const load = async () => {
-    body.replaceChildren(loading());
+    replace(body, loading());
     try {
       const data = await gql(QUERY, { unreadOnly, first: PAGE, after: null });
       const conn = data.notifications;
       if (conn.nodes.length === 0) {
-        body.replaceChildren(
+        replace(body, 
           empty(unreadOnly ? 'You are all caught up: no unread notifications.' : 'No notifications yet. Replies, mentions and decisions about your requests will appear here.'),
         );
         return;
       }
       const list = h('ul', { class: 'notification-list', 'aria-label': 'Notifications' }, conn.nodes.map(item));
-      body.replaceChildren(
+      replace(body, 
         list,
         loadMore(list, conn.pageInfo, async (after) => (await gql(QUERY, { unreadOnly, first: PAGE, after })).notifications, item),
       );
       refreshUnread();
     } catch (err) {
-      body.replaceChildren(errorBox(err, load));
+      replace(body, errorBox(err, load));
     }
   };
   const markAll = h(
@@ -121,7 +133,7 @@ export async function notificationsPage({ view, query }) {
     },
     'Mark all as read',
   );
-  view.append(
+  put(view, 
     pageHeader('Notifications', h('div', { class: 'header-actions' }, markAll)),
     tabLinks(
       'Filter notifications',

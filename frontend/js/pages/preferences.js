@@ -2,7 +2,14 @@
 // send an email at once. Shown on the profile page.
 
 import { gql } from '../api.js';
-import { field, flash, formatDateTime, h, onSubmit } from '../ui.js';
+import {
+  field,
+  flash,
+  formatDateTime,
+  h,
+  onSubmit,
+  replace,
+} from '../ui.js';
 
 const FIELDS = 'digestFrequency digestHour digestWeekday timeZone emailMentions emailReplies emailDecisions lastDigestAt';
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
@@ -102,5 +109,5 @@ export async function preferencesSection(container) {
     });
     flash('Your email preferences are saved.', 'success');
   });
-  container.replaceChildren(h('section', { class: 'card', 'aria-labelledby': 'prefs-h' }, h('h2', { id: 'prefs-h' }, 'Email and digest'), form));
+  replace(container, h('section', { class: 'card', 'aria-labelledby': 'prefs-h' }, h('h2', { id: 'prefs-h' }, 'Email and digest'), form));
 }

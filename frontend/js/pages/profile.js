@@ -3,7 +3,23 @@
 import { gql } from '../api.js';
 import { navigate, setTitle } from '../router.js';
 import { loadSession, session, updateUser, USER_FIELDS } from '../session.js';
-import { badge, confirmAction, empty, enumLabel, errorBox, field, flash, formatDate, h, loading, onSubmit, pageHeader, setFieldError } from '../ui.js';
+import {
+  badge,
+  confirmAction,
+  empty,
+  enumLabel,
+  errorBox,
+  field,
+  flash,
+  formatDate,
+  h,
+  loading,
+  onSubmit,
+  pageHeader,
+  put,
+  replace,
+  setFieldError,
+} from '../ui.js';
 
 /** Extra sections other modules add to the profile page (digest settings, say). */
 const extraSections = [];
@@ -108,10 +124,10 @@ export async function profilePage({ view }) {
   const data = await gql(`query Me { me { ${USER_FIELDS} lastSeenAt } }`);
   const me = data.me;
   if (!me) {
-    view.append(errorBox({ message: 'Please sign in.' }));
+    put(view, errorBox({ message: 'Please sign in.' }));
     return;
   }
-  view.append(
+  put(view, 
     pageHeader('Your profile and preferences'),
     h(
       'section',
@@ -134,10 +150,10 @@ export async function profilePage({ view }) {
   );
   for (const render of extraSections) {
     const section = h('div', { class: 'extra-section' }, loading());
-    view.append(section);
-    render(section, me).catch((err) => section.replaceChildren(errorBox(err)));
+    put(view, section);
+    render(section, me).catch((err) => replace(section, errorBox(err)));
   }
-  view.append(
+  put(view, 
     h('section', { class: 'card', 'aria-labelledby': 'password-h' }, h('h2', { id: 'password-h' }, 'Password'), passwordForm()),
     sessionsSection(),
   );
@@ -157,11 +173,11 @@ export async function userPage({ view, params }) {
   const user = data.user;
   if (!user) {
     setTitle('Member not found');
-    view.append(pageHeader('Member not found'), empty(`No member has the handle @${params.handle}.`));
+    put(view, pageHeader('Member not found'), empty(`No member has the handle @${params.handle}.`));
     return;
   }
   setTitle(user.displayName);
-  view.append(
+  put(view, 
     pageHeader(user.displayName),
     h(
       'section',
@@ -173,7 +189,7 @@ export async function userPage({ view, params }) {
   );
   for (const render of publicSections) {
     const section = h('div', { class: 'extra-section' }, loading());
-    view.append(section);
-    render(section, user).catch((err) => section.replaceChildren(errorBox(err)));
+    put(view, section);
+    render(section, user).catch((err) => replace(section, errorBox(err)));
   }
 }

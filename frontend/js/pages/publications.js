@@ -18,13 +18,16 @@ import {
   formatDate,
   formatDateTime,
   h,
-  loadMore,
   loading,
+  loadMore,
   onSubmit,
   orNull,
   pageHeader,
+  put,
+  replace,
   serverHtml,
   setFieldError,
+  show,
   tabLinks,
   time,
 } from '../ui.js';
@@ -126,7 +129,7 @@ export async function myReportsPage({ view, query }) {
     const s = filter.querySelector('[name=status]').value;
     navigate(s ? `/reports?status=${s}` : '/reports');
   });
-  view.append(
+  put(view, 
     pageHeader('Your publication reports', h('div', { class: 'header-actions' }, h('a', { class: 'btn btn-primary', href: '/reports/new' }, 'Report a publication'))),
     reportTabs('mine'),
     h(
@@ -140,11 +143,11 @@ export async function myReportsPage({ view, query }) {
   const vars = { status, first: PAGE, after: null };
   const conn = (await gql(MINE, vars)).myPublicationReports;
   if (!conn.nodes.length) {
-    body.replaceChildren(empty(status ? 'No reports with this status.' : 'You have not reported any publications yet.', h('p', {}, h('a', { class: 'btn btn-primary', href: '/reports/new' }, 'Report a publication'))));
+    replace(body, empty(status ? 'No reports with this status.' : 'You have not reported any publications yet.', h('p', {}, h('a', { class: 'btn btn-primary', href: '/reports/new' }, 'Report a publication'))));
     return;
   }
   const list = h('ul', { class: 'list', 'aria-label': 'Your reports' }, conn.nodes.map((r) => reportItem(r)));
-  body.replaceChildren(list, loadMore(list, conn.pageInfo, async (after) => (await gql(MINE, { ...vars, after })).myPublicationReports, (r) => reportItem(r)));
+  replace(body, list, loadMore(list, conn.pageInfo, async (after) => (await gql(MINE, { ...vars, after })).myPublicationReports, (r) => reportItem(r)));
 }
 
 // ---- the form -------------------------------------------------------------------------------------
@@ -181,7 +184,7 @@ function coAuthorsEditor(initial) {
       return { handle: val('userId').replace(/^@/, ''), name: val('name'), affiliation: val('affiliation') };
     });
   const draw = (rows, focus = null) => {
-    box.replaceChildren(
+    replace(box, 
       ...rows.map((c, i) =>
         coAuthorRow(c, i, () => {
           const now = read();
@@ -193,7 +196,7 @@ function coAuthorsEditor(initial) {
     if (focus !== null) box.querySelectorAll('fieldset.coauthor input')[focus * 3]?.focus();
   };
   draw(initial);
-  wrapper.append(
+  put(wrapper, 
     h('p', { class: 'hint' }, 'Give a member’s handle, or a name with an affiliation.'),
     box,
     h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => { const now = read(); now.push({}); draw(now, now.length - 1); } }, 'Add a co-author'),
@@ -441,7 +444,7 @@ async function reportForm(view, existing) {
     }
     navigate(reportPath(id));
   });
-  view.append(form);
+  put(view, form);
   // Coming back from a failed filing: show what was missing.
   const pending = sessionStorage.getItem('report-file-error');
   if (pending && editing) {
@@ -459,7 +462,7 @@ async function reportForm(view, existing) {
 
 export async function newReportPage({ view }) {
   setTitle('Report a publication');
-  view.append(
+  put(view, 
     pageHeader('Report a publication or presentation'),
     h('p', { class: 'lead' }, 'Start with the type and title; you can save a draft and complete it later. Filing checks everything the program needs.'),
   );
@@ -469,9 +472,9 @@ export async function newReportPage({ view }) {
 export async function editReportPage({ view, params }) {
   const r = (await gql(`query ReportForEdit($id: ID!) { publicationReport(id: $id) { ${DETAIL} } }`, { id: params.id })).publicationReport;
   setTitle(`Edit: ${r.title}`);
-  view.append(pageHeader(`Edit report: ${r.title}`));
+  put(view, pageHeader(`Edit report: ${r.title}`));
   if (!r.viewerCanEdit) {
-    view.append(h('p', { class: 'state state-error' }, 'Only the filer and the lead author can edit this report.'));
+    put(view, h('p', { class: 'state state-error' }, 'Only the filer and the lead author can edit this report.'));
     return;
   }
   await reportForm(view, r);
@@ -514,7 +517,7 @@ export async function reportPage({ view, params }) {
   const load = async () => (await gql(`query Report($id: ID!) { publicationReport(id: $id) { ${DETAIL} } }`, { id: params.id })).publicationReport;
   const draw = (r) => {
     setTitle(r.title);
-    const refresh = async () => view.replaceChildren(...draw(await load()));
+    const refresh = async () => show(view, draw(await load()));
     const actions = [];
     if (r.viewerCanEdit) {
       actions.push(h('p', {}, h('a', { class: 'btn', href: `${reportPath(r.id)}/edit` }, r.isDraft ? 'Edit and file' : 'Edit report')));
@@ -651,7 +654,7 @@ export async function reportPage({ view, params }) {
       ),
     ];
   };
-  view.append(...draw(await load()));
+  show(view, draw(await load()));
 }
 
 // ---- staff view ---------------------------------------------------------------------------------------
@@ -708,7 +711,7 @@ export async function staffReportsPage({ view, query }) {
           const csv = (await gql('query ReportsCsv($filter: PublicationReportFilter) { publicationReportsCsv(filter: $filter) }', { filter })).publicationReportsCsv;
           const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
           const a = h('a', { href: url, download: 'publication-reports.csv', 'data-external': '' });
-          document.body.append(a);
+          put(document.body, a);
           a.click();
           a.remove();
           setTimeout(() => URL.revokeObjectURL(url), 10_000);
@@ -722,16 +725,16 @@ export async function staffReportsPage({ view, query }) {
     'Download CSV',
   );
   const body = h('div', {}, loading());
-  view.append(pageHeader('Filed publication reports', h('div', { class: 'header-actions' }, csvButton)), reportTabs('staff'), form, body);
+  put(view, pageHeader('Filed publication reports', h('div', { class: 'header-actions' }, csvButton)), reportTabs('staff'), form, body);
   const vars = { filter, first: PAGE, after: null };
   const conn = (await gql(STAFF, vars)).publicationReports;
   if (!conn.nodes.length) {
-    body.replaceChildren(empty('No filed reports match these filters.'));
+    replace(body, empty('No filed reports match these filters.'));
     return;
   }
   const item = (r) => reportItem(r, { staff: true });
   const list = h('ul', { class: 'list', 'aria-label': 'Filed reports' }, conn.nodes.map(item));
-  body.replaceChildren(list, loadMore(list, conn.pageInfo, async (after) => (await gql(STAFF, { ...vars, after })).publicationReports, item));
+  replace(body, list, loadMore(list, conn.pageInfo, async (after) => (await gql(STAFF, { ...vars, after })).publicationReports, item));
 }
 
 // ---- community list --------------------------------------------------------------------------------------
@@ -743,7 +746,7 @@ const RECENT = `query RecentPublications($first: Int, $after: String) {
 export async function communityPublicationsPage({ view }) {
   setTitle('Community publications');
   const body = h('div', {}, loading());
-  view.append(pageHeader('Community publications'), reportTabs('community'), h('p', { class: 'lead' }, 'Recently published work that used program data.'), body);
+  put(view, pageHeader('Community publications'), reportTabs('community'), h('p', { class: 'lead' }, 'Recently published work that used program data.'), body);
   const conn = (await gql(RECENT, { first: PAGE, after: null })).recentPublications;
   const item = (r) =>
     h(
@@ -754,9 +757,9 @@ export async function communityPublicationsPage({ view }) {
       r.doiUrl ? h('p', {}, h('a', { href: r.doiUrl, rel: 'noopener noreferrer' }, `doi:${r.doi}`)) : null,
     );
   if (!conn.nodes.length) {
-    body.replaceChildren(empty('No publications yet.'));
+    replace(body, empty('No publications yet.'));
     return;
   }
   const list = h('ul', { class: 'list' }, conn.nodes.map(item));
-  body.replaceChildren(list, loadMore(list, conn.pageInfo, async (after) => (await gql(RECENT, { first: PAGE, after })).recentPublications, item));
+  replace(body, list, loadMore(list, conn.pageInfo, async (after) => (await gql(RECENT, { first: PAGE, after })).recentPublications, item));
 }

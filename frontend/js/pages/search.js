@@ -3,7 +3,21 @@
 
 import { gql } from '../api.js';
 import { navigate, setTitle } from '../router.js';
-import { badge, empty, errorBox, field, h, loadMore, loading, pageHeader, plural, serverHtml, time } from '../ui.js';
+import {
+  badge,
+  empty,
+  errorBox,
+  field,
+  h,
+  loading,
+  loadMore,
+  pageHeader,
+  plural,
+  put,
+  replace,
+  serverHtml,
+  time,
+} from '../ui.js';
 
 const PAGE = 20;
 const KINDS = [
@@ -106,7 +120,7 @@ function hitItem(hit) {
 }
 
 /** Facet links narrow the current search by one value. */
-function facetList(title, facets, param, query) {
+function facetList(title, facets, param, query, names = new Map()) {
   if (!facets.length) return null;
   return h(
     'section',
@@ -123,7 +137,7 @@ function facetList(title, facets, param, query) {
           params.set(param, f.value);
         }
         const active = param === 'tag' ? query.getAll('tag').includes(f.value) : query.get(param) === f.value;
-        return h('li', {}, h('a', { href: `/search?${params}`, 'aria-current': active ? 'true' : null }, f.value), h('span', { class: 'meta' }, ` (${f.count})`));
+        return h('li', {}, h('a', { href: `/search?${params}`, 'aria-current': active ? 'true' : null }, names.get(f.value) || f.value), h('span', { class: 'meta' }, ` (${f.count})`));
       }),
     ),
   );
@@ -173,19 +187,19 @@ export async function searchPage({ view, query }) {
   });
   const results = h('div', { class: 'search-results', 'aria-live': 'polite' });
   const side = h('aside', { class: 'sidebar stack', 'aria-label': 'Narrow the results' });
-  view.append(pageHeader('Search'), form, h('div', { class: 'grid-2' }, results, side));
+  put(view, pageHeader('Search'), form, h('div', { class: 'grid-2' }, results, side));
 
   const hasFilters = Object.values(state.form).some(Boolean);
   if (!state.text && !hasFilters) {
-    results.append(empty('Search forum threads, community workspaces and researchers. Typos are forgiven, and the last word matches as a prefix.'));
+    put(results, empty('Search forum threads, community workspaces and researchers. Typos are forgiven, and the last word matches as a prefix.'));
     return;
   }
-  results.append(loading('Searching…'));
+  put(results, loading('Searching…'));
   try {
     if (state.form.author) {
       const found = (await gql('query SearchAuthor($handle: String) { user(handle: $handle) { id } }', { handle: state.form.author })).user;
       if (!found) {
-        results.replaceChildren(empty(`No member has the handle @${state.form.author}.`));
+        replace(results, empty(`No member has the handle @${state.form.author}.`));
         return;
       }
       state.filters.authorId = found.id;
@@ -193,18 +207,18 @@ export async function searchPage({ view, query }) {
     const vars = { query: state.text, kinds: state.kind ? [state.kind] : null, filters: state.filters, first: PAGE, after: null };
     const data = (await gql(SEARCH, vars)).search;
     const conn = data.hits;
-    side.replaceChildren(...[facetList('Categories', data.facets.categories, 'category', query), facetList('Tags', data.facets.tags, 'tag', query)].filter(Boolean));
+    replace(side, ...[facetList('Categories', data.facets.categories, 'category', query, new Map(categories.map((c) => [c.slug, c.name]))), facetList('Tags', data.facets.tags, 'tag', query)].filter(Boolean));
     if (!conn.nodes.length) {
-      results.replaceChildren(empty(state.text ? `Nothing matches “${state.text}”${hasFilters ? ' with these filters' : ''}.` : 'Nothing matches these filters.', hasFilters ? h('p', {}, h('a', { href: `/search?q=${encodeURIComponent(state.text)}` }, 'Search without filters')) : null));
+      replace(results, empty(state.text ? `Nothing matches “${state.text}”${hasFilters ? ' with these filters' : ''}.` : 'Nothing matches these filters.', hasFilters ? h('p', {}, h('a', { href: `/search?q=${encodeURIComponent(state.text)}` }, 'Search without filters')) : null));
       return;
     }
     const list = h('ol', { class: 'list search-list', 'aria-label': 'Search results' }, conn.nodes.map(hitItem));
-    results.replaceChildren(
+    replace(results, 
       h('p', { class: 'meta', role: 'status' }, `${plural(data.total, 'result')}${state.text ? ` for “${state.text}”` : ''}`),
       list,
       loadMore(list, conn.pageInfo, async (after) => (await gql(SEARCH, { ...vars, after })).search.hits, hitItem),
     );
   } catch (err) {
-    results.replaceChildren(errorBox(err));
+    replace(results, errorBox(err));
   }
 }

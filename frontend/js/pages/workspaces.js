@@ -15,13 +15,16 @@ import {
   flash,
   formatDate,
   h,
-  loadMore,
   loading,
+  loadMore,
   onSubmit,
   orNull,
   pageHeader,
+  put,
+  replace,
   serverHtml,
   setFieldError,
+  show,
   tabLinks,
   time,
 } from '../ui.js';
@@ -172,7 +175,7 @@ export async function browsePage({ view, query }) {
     navigate(`/workspaces${qs ? `?${qs}` : ''}`);
   });
   const body = h('div', {}, loading('Loading workspaces…'));
-  view.append(
+  put(view, 
     pageHeader('Community workspaces', h('div', { class: 'header-actions' }, h('a', { class: 'btn btn-primary', href: '/workspaces/new' }, 'List a workspace'))),
     workspaceTabs('community'),
     h('p', { class: 'lead' }, 'Workspaces researchers have shared with the community, with their research purpose. Controlled Tier listings are visible only to Controlled Tier researchers.'),
@@ -183,11 +186,11 @@ export async function browsePage({ view, query }) {
   const data = await gql(BROWSE, vars);
   const conn = data.communityWorkspaces;
   if (!conn.nodes.length) {
-    body.replaceChildren(empty('No community workspaces match these filters.', h('p', {}, h('a', { href: '/workspaces' }, 'Clear the filters'))));
+    replace(body, empty('No community workspaces match these filters.', h('p', {}, h('a', { href: '/workspaces' }, 'Clear the filters'))));
     return;
   }
   const list = h('ul', { class: 'list', 'aria-label': 'Community workspaces' }, conn.nodes.map(workspaceCard));
-  body.replaceChildren(list, loadMore(list, conn.pageInfo, async (after) => (await gql(BROWSE, { ...vars, after })).communityWorkspaces, workspaceCard));
+  replace(body, list, loadMore(list, conn.pageInfo, async (after) => (await gql(BROWSE, { ...vars, after })).communityWorkspaces, workspaceCard));
 }
 
 // ---- yours -----------------------------------------------------------------------------------
@@ -205,7 +208,7 @@ export async function myWorkspaceOptions() {
 export async function minePage({ view }) {
   setTitle('Your workspace listings');
   const body = h('div', {}, loading());
-  view.append(
+  put(view, 
     pageHeader('Your workspace listings', h('div', { class: 'header-actions' }, h('a', { class: 'btn btn-primary', href: '/workspaces/new' }, 'List a workspace'))),
     workspaceTabs('mine'),
     h('p', { class: 'lead' }, 'Listings you own or collaborate on. Drafts are visible only to you and your collaborators until the owner publishes them.'),
@@ -214,11 +217,11 @@ export async function minePage({ view }) {
   const data = await gql(MINE, { first: PAGE, after: null });
   const conn = data.myWorkspaces;
   if (!conn.nodes.length) {
-    body.replaceChildren(empty('You have no workspace listings yet.', h('p', {}, h('a', { class: 'btn btn-primary', href: '/workspaces/new' }, 'List your first workspace'))));
+    replace(body, empty('You have no workspace listings yet.', h('p', {}, h('a', { class: 'btn btn-primary', href: '/workspaces/new' }, 'List your first workspace'))));
     return;
   }
   const list = h('ul', { class: 'list', 'aria-label': 'Your workspace listings' }, conn.nodes.map(workspaceCard));
-  body.replaceChildren(list, loadMore(list, conn.pageInfo, async (after) => (await gql(MINE, { first: PAGE, after })).myWorkspaces, workspaceCard));
+  replace(body, list, loadMore(list, conn.pageInfo, async (after) => (await gql(MINE, { first: PAGE, after })).myWorkspaces, workspaceCard));
 }
 
 // ---- the form ----------------------------------------------------------------------------------
@@ -334,7 +337,7 @@ function workspaceForm(existing) {
 
 export function newWorkspacePage({ view }) {
   setTitle('List a workspace');
-  view.append(
+  put(view, 
     pageHeader('List a workspace'),
     h('p', { class: 'lead' }, 'Describe a Workbench workspace so others can find it. It stays a draft, visible to you and your collaborators, until you publish it.'),
     workspaceForm(null),
@@ -345,11 +348,11 @@ export async function editWorkspacePage({ view, params }) {
   const data = await gql(`query WorkspaceForEdit($id: ID!) { workspace(id: $id) { ${DETAIL} } }`, { id: params.id });
   const w = data.workspace;
   if (!w) {
-    view.append(pageHeader('Workspace not found'), empty('This listing does not exist, or you cannot see it.'));
+    put(view, pageHeader('Workspace not found'), empty('This listing does not exist, or you cannot see it.'));
     return;
   }
   setTitle(`Edit ${w.name}`);
-  view.append(pageHeader(`Edit ${w.name}`), w.viewerCanEdit ? workspaceForm(w) : h('p', { class: 'state state-error' }, 'Only the owner and collaborators can edit this listing.'));
+  put(view, pageHeader(`Edit ${w.name}`), w.viewerCanEdit ? workspaceForm(w) : h('p', { class: 'state state-error' }, 'Only the owner and collaborators can edit this listing.'));
 }
 
 // ---- the listing page ----------------------------------------------------------------------------
@@ -496,7 +499,7 @@ export async function workspacePage({ view, params }) {
       return [pageHeader('Workspace not found'), empty('This listing does not exist, or you cannot see it: drafts are visible to their team only, and Controlled Tier listings to Controlled Tier researchers.', h('p', {}, h('a', { href: '/workspaces' }, 'Browse community workspaces')))];
     }
     setTitle(w.name);
-    const refresh = async () => view.replaceChildren(...(await draw(await load())));
+    const refresh = async () => show(view, await draw(await load()));
     const section = (id, title, html) => (html ? h('section', { class: 'card', 'aria-labelledby': id }, h('h2', { id }, title), serverHtml(html)) : null);
     let revisions = null;
     if (w.viewerCanEdit || session.isAdmin) revisions = await revisionsSection(w).catch(() => null);
@@ -576,5 +579,5 @@ export async function workspacePage({ view, params }) {
       ),
     ];
   };
-  view.append(...(await draw(await load())));
+  show(view, await draw(await load()));
 }
