@@ -33,6 +33,9 @@ const TOUR = [
       { path: '/collaborations', name: 'collaboration-received', follow: '.list a.list-title', optional: true },
       { path: '/profile/research', name: 'research-profile' },
       { path: '/u/lucia', name: 'public-profile' },
+      { path: '/search?q=hypertension', name: 'search' },
+      { path: '/bookmarks', name: 'bookmarks' },
+      { path: '/new-thread', name: 'new-thread' },
     ],
   },
   {
