@@ -24,6 +24,7 @@ import * as workspaces from './pages/workspaces.js';
 import * as matching from './pages/matching.js';
 import * as forum from './pages/forum.js';
 import { searchPage } from './pages/search.js';
+import { manageForumPage } from './pages/forum-admin.js';
 
 // ---- navigation -------------------------------------------------------------------
 
@@ -117,6 +118,12 @@ route('/tags/:name', forum.tagPage, { auth: true });
 route('/new-thread', forum.newThreadPage, { auth: true, title: 'New thread' });
 route('/t/:id', forum.threadPage, { auth: true });
 route('/bookmarks', forum.bookmarksPage, { auth: true, title: 'Bookmarks' });
+route('/forum/manage', manageForumPage, {
+  auth: true,
+  allow: (s) => s.isAdmin || s.isModerator,
+  deniedText: 'Forum set-up is for admins (categories) and moderators (tags).',
+  title: 'Forum set-up',
+});
 route('/search', searchPage, { auth: true, title: 'Search' });
 route('/sign-up', auth.signUp, { title: 'Create an account' });
 route('/check-email', auth.checkEmail, { title: 'Check your email' });

@@ -39,6 +39,23 @@ const TOUR = [
     ],
   },
   {
+    who: 'admin@researchallofus.org',
+    pages: [
+      {
+        path: '/forum/manage',
+        name: 'forum-setup',
+        // Admins add a category through the form, and it is listed.
+        act: async (page) => {
+          const add = page.locator('section', { has: page.getByRole('heading', { name: 'Add a category' }) });
+          await add.getByRole('textbox', { name: 'Name', exact: true }).last().fill('Office hours');
+          await add.getByRole('textbox', { name: 'Description' }).last().fill('Questions for the weekly drop-in office hours.');
+          await add.getByRole('button', { name: 'Add category' }).click();
+          await page.getByRole('link', { name: 'Office hours' }).waitFor();
+        },
+      },
+    ],
+  },
+  {
     who: 'rev.chen@researchallofus.org',
     pages: [
       { path: '/review/exemptions', name: 'review-queue' },
@@ -72,6 +89,7 @@ await scenario('tour', async ({ newPage, shot }) => {
         await page.waitForLoadState('networkidle');
         check(page.url() === url, `${step.name}: the reload keeps the address`);
       }
+      if (step.act) await step.act(page);
       const errors = await page.locator('main .state-error').allInnerTexts();
       check(errors.length === 0, `${step.name} (${page.url()}) shows an error: ${errors.join(' | ')}`);
       check((await page.locator('main [aria-busy="true"]').count()) === 0, `${step.name}: still loading`);

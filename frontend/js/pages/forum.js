@@ -209,6 +209,7 @@ export async function forumHome({ view, query }) {
         'div',
         { class: 'header-actions' },
         h('a', { class: 'btn', href: '/bookmarks' }, 'Bookmarks'),
+        session.isAdmin || session.isModerator ? h('a', { class: 'btn btn-secondary', href: '/forum/manage' }, 'Forum set-up') : null,
         data.forumCategories.some((c) => c.canPost) ? h('a', { class: 'btn btn-primary', href: '/new-thread' }, 'New thread') : null,
       ),
     ),
