@@ -73,7 +73,8 @@ pub struct BuildOptions {
     pub search: Option<Arc<dyn SearchIndex>>,
     /// Counts every SQL statement the app runs (tests of N+1 behaviour).
     pub statement_counter: Option<Arc<AtomicU64>>,
-    /// The DataLoaders' batch window, instead of `graphql::schema::LOADER_DELAY`.
+    /// The forum DataLoaders' batch window, instead of
+    /// `forum::loaders::LOADER_DELAY` (benchmarks).
     pub loader_delay: Option<Duration>,
 }
 
@@ -120,9 +121,7 @@ impl App {
         };
         let schema = graphql::schema::build_schema_with(
             Some(ctx.clone()),
-            options
-                .loader_delay
-                .unwrap_or(graphql::schema::LOADER_DELAY),
+            options.loader_delay.unwrap_or(forum::loaders::LOADER_DELAY),
         );
         Ok(App { ctx, schema })
     }

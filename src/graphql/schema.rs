@@ -55,18 +55,11 @@ pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 /// Builds the schema with its limits. `ctx` is `None` when only the SDL is
 /// needed (`export-schema`).
 pub fn build_schema(ctx: Option<AppContext>) -> AppSchema {
-    build_schema_with(ctx, LOADER_DELAY)
+    build_schema_with(ctx, crate::forum::loaders::LOADER_DELAY)
 }
 
-/// The DataLoaders' batch window. async-graphql waits 1 ms by default
-/// before each batch; every nesting level of a query pays it again. With
-/// no wait, a batch still collects every key its resolvers register in the
-/// same poll (all items of a list resolve concurrently), and a request
-/// saves the timer's latency at each level. Measured with
-/// `cargo run --release --example loader_delay` (see docs/ARCHITECTURE.md).
-pub const LOADER_DELAY: Duration = Duration::ZERO;
-
-/// Like [`build_schema`] with a chosen loader delay (benchmarks).
+/// Like [`build_schema`] with a chosen delay for the forum's DataLoaders
+/// (benchmarks).
 pub fn build_schema_with(ctx: Option<AppContext>, loader_delay: Duration) -> AppSchema {
     let limits = ctx
         .as_ref()
@@ -89,9 +82,10 @@ pub fn build_schema_with(ctx: Option<AppContext>, loader_delay: Duration) -> App
         if !ctx.config.introspection {
             builder = builder.disable_introspection().disable_suggestions();
         }
-        builder = builder.data(
-            DataLoader::new(UserLoader::new(ctx.db.clone()), tokio::spawn).delay(loader_delay),
-        );
+        builder = builder.data(DataLoader::new(
+            UserLoader::new(ctx.db.clone()),
+            tokio::spawn,
+        ));
         builder = crate::forum::loaders::register(builder, &ctx.db, loader_delay);
         builder = builder.data(crate::publications::loaders::PublicationLoaders::new(&ctx));
         builder = crate::exemptions::loaders::register(builder, &ctx);
