@@ -2,6 +2,7 @@
 //! helpers; and the extensions that enforce limits and error codes.
 
 pub mod extensions;
+pub mod preview;
 pub mod request;
 pub mod schema;
 

@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, dataloader::DataLoader};
 
-use super::extensions::{AliasLimit, ErrorCodes};
+use super::{
+    extensions::{AliasLimit, ErrorCodes},
+    preview::PreviewQuery,
+};
 use crate::{
     auth::{
         graphql::{AuthMutation, AuthQuery},
@@ -34,6 +37,7 @@ pub struct Query(
     MatchingQuery,
     SearchQueryRoot,
     ModerationQuery,
+    PreviewQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -11,6 +11,7 @@ mod forum_lists;
 mod http_limits;
 mod matching;
 mod moderation;
+mod preview;
 mod publications;
 mod schema;
 mod search;
