@@ -54,6 +54,7 @@ pub async fn build(
 ) -> AppResult<Digest> {
     let mut sections = Vec::new();
     sections.push(waiting_for_you(ctx, user, since).await?);
+    sections.extend(super::forum::sections(ctx, user, since).await?);
     sections.retain(|s| !s.items.is_empty());
     Ok(Digest { sections })
 }
@@ -70,10 +71,32 @@ async fn waiting_for_you(
         .filter(notification::Column::UserId.eq(user.id))
         .filter(notification::Column::ReadAt.is_null())
         .filter(notification::Column::CreatedAt.gt(since))
+        // The forum section lists activity in watched categories and tags.
+        .filter(
+            notification::Column::Kind.is_not_in(["watched_category_thread", "watched_tag_thread"]),
+        )
         .order_by_desc(notification::Column::Id)
-        .limit(SECTION_LIMIT)
+        .limit(SECTION_LIMIT * 3)
         .all(&ctx.db)
         .await?;
+    // A notification about a post the user has since read on a visit is
+    // not news any more.
+    let read_posts = super::forum::read_post_ids(
+        &ctx.db,
+        user.id,
+        rows.iter()
+            .filter(|n| n.subject_type.as_deref() == Some("post"))
+            .filter_map(|n| n.subject_id)
+            .collect(),
+    )
+    .await?;
+    let rows = rows
+        .into_iter()
+        .filter(|n| {
+            !(n.subject_type.as_deref() == Some("post")
+                && n.subject_id.is_some_and(|id| read_posts.contains(&id)))
+        })
+        .take(SECTION_LIMIT as usize);
     Ok(Section {
         key: "waiting",
         title: "Waiting for you".into(),

@@ -4,6 +4,7 @@
 //! never lost while SMTP is down, and skipped when it would be empty.
 
 pub mod content;
+pub mod forum;
 pub mod graphql;
 pub mod preferences;
 pub mod schedule;

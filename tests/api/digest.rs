@@ -411,3 +411,53 @@ async fn preferences_are_validated() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_digest_carries_new_threads_from_watched_categories_and_skips_read_ones() {
+    on_each_backend(|app| async move {
+        let admin = app.admin("admin").await;
+        let genomics = admin
+            .ok("mutation { createCategory(input: { name: \"Genomics\" }) { id } }", json!({}))
+            .await["createCategory"]["id"]
+            .clone();
+        let reader = app.researcher("reader").await;
+        let author = app.researcher("author").await;
+        daily_now(&reader).await;
+        reader
+            .ok(
+                "mutation($id: ID!) { setForumSubscription(target: CATEGORY, id: $id, level: WATCHING) { level } }",
+                json!({ "id": genomics }),
+            )
+            .await;
+        let post = |title: &'static str| {
+            let author = author.clone();
+            let genomics = genomics.clone();
+            async move {
+                author
+                    .ok(
+                        "mutation($i: CreateThreadInput!) { createThread(input: $i) { id } }",
+                        json!({ "i": { "categoryId": genomics, "title": title, "body": "Which PLINK flags do you use for LD pruning on the v7 array data?" } }),
+                    )
+                    .await["createThread"]["id"]
+                    .clone()
+            }
+        };
+        post("LD pruning with PLINK 2").await;
+        let read_one = post("Hail VDS export is slow").await;
+        // The reader opened this one already.
+        reader
+            .ok("mutation($id: ID!) { markThreadRead(threadId: $id) { id } }", json!({ "id": read_one }))
+            .await;
+        let before = app.mail_to(&reader.email).len();
+        commons::digest::schedule::run(app.ctx()).await.expect("schedule");
+        app.run_jobs().await;
+        let mails = app.mail_to(&reader.email);
+        assert_eq!(mails.len(), before + 1);
+        let digest = &mails[mails.len() - 1];
+        assert!(digest.text.contains("New in what you watch"), "{}", digest.text);
+        assert!(digest.text.contains("LD pruning with PLINK 2"), "{}", digest.text);
+        assert!(!digest.text.contains("Hail VDS export is slow"), "read threads stay out: {}", digest.text);
+        assert!(digest.text.contains("http://commons.test/t/"), "links back into the frontend");
+    })
+    .await;
+}
