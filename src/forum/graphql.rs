@@ -13,6 +13,7 @@ use super::{
     lists::{self, ThreadQuery},
     objects::{Bookmark, Category, Draft, Post, Subscription, Tag, Thread},
     posts::{self, NewReply},
+    prefetch::{PostWants, ThreadWants},
     reading::{self, DraftInput},
     service,
     threads::{self, NewThread, ThreadChange},
@@ -164,8 +165,8 @@ impl ForumQuery {
     async fn threads(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] list: ThreadList,
-        #[graphql(default)] period: TopPeriod,
+        #[graphql(desc = "LATEST when omitted.")] list: Option<ThreadList>,
+        #[graphql(desc = "MONTH when omitted (TOP only).")] period: Option<TopPeriod>,
         category_id: Option<ID>,
         category_slug: Option<String>,
         tag: Option<String>,
@@ -174,6 +175,9 @@ impl ForumQuery {
         after: Option<String>,
     ) -> GqlResult<Connection<String, Thread, EmptyFields, EmptyFields>> {
         let v = require_user(ctx)?;
+        let wants = ThreadWants::of(&ctx.look_ahead().field("edges").field("node"));
+        let list = list.unwrap_or_default();
+        let period = period.unwrap_or_default();
         let category_id = category_id
             .map(|id| validate::id("categoryId", &id))
             .transpose()?;
@@ -196,11 +200,15 @@ impl ForumQuery {
                 };
                 let pins = lists::pins_first(&q);
                 let (rows, has_next) = lists::threads(app(ctx), v, &q).await?;
+                let cursors: Vec<String> = rows
+                    .iter()
+                    .map(|t| lists::cursor_for(list, pins, t).encode())
+                    .collect();
+                let page = Thread::page(ctx, v, rows, wants).await?;
                 let mut connection = Connection::new(q.after.is_some(), has_next);
-                connection.edges.extend(
-                    rows.into_iter()
-                        .map(|t| Edge::new(lists::cursor_for(list, pins, &t).encode(), Thread(t))),
-                );
+                connection
+                    .edges
+                    .extend(cursors.into_iter().zip(page).map(|(c, t)| Edge::new(c, t)));
                 Ok::<_, async_graphql::Error>(connection)
             },
         )
@@ -212,7 +220,7 @@ impl ForumQuery {
         let v = require_user(ctx)?;
         let id = validate::id("id", &id)?;
         match service::thread_for(&app(ctx).db, v, id).await {
-            Ok(t) => Ok(Some(Thread(t))),
+            Ok(t) => Ok(Some(Thread::new(t))),
             Err(crate::error::AppError::NotFound(_)) => Ok(None),
             Err(e) => Err(e.into()),
         }
@@ -223,7 +231,7 @@ impl ForumQuery {
         let v = require_user(ctx)?;
         let id = validate::id("id", &id)?;
         match service::post_for(&app(ctx).db, v, id).await {
-            Ok((p, _)) => Ok(Some(Post(p))),
+            Ok((p, _)) => Ok(Some(Post::new(p))),
             Err(crate::error::AppError::NotFound(_)) => Ok(None),
             Err(e) => Err(e.into()),
         }
@@ -237,6 +245,7 @@ impl ForumQuery {
         after: Option<String>,
     ) -> GqlResult<Connection<String, Bookmark, EmptyFields, EmptyFields>> {
         let v = require_user(ctx)?;
+        let wants = PostWants::of(&ctx.look_ahead().field("edges").field("node").field("post"));
         query(
             after,
             None,
@@ -251,13 +260,15 @@ impl ForumQuery {
                 let mut rows = reading::bookmarks(app(ctx), v, position, limit as u64 + 1).await?;
                 let has_next = rows.len() > limit;
                 rows.truncate(limit);
+                let cursors: Vec<String> = rows
+                    .iter()
+                    .map(|b| cursor::encode_time("b", b.created_at, b.post_id))
+                    .collect();
+                let page = Bookmark::page(ctx, v, rows, wants).await?;
                 let mut connection = Connection::new(position.is_some(), has_next);
-                connection.edges.extend(rows.into_iter().map(|b| {
-                    Edge::new(
-                        cursor::encode_time("b", b.created_at, b.post_id),
-                        Bookmark(b),
-                    )
-                }));
+                connection
+                    .edges
+                    .extend(cursors.into_iter().zip(page).map(|(c, b)| Edge::new(c, b)));
                 Ok::<_, async_graphql::Error>(connection)
             },
         )
@@ -402,7 +413,7 @@ impl ForumMutation {
             },
         )
         .await?;
-        Ok(Thread(t))
+        Ok(Thread::new(t))
     }
 
     /// The author or a moderator: change the title, category or tags.
@@ -429,7 +440,7 @@ impl ForumMutation {
             },
         )
         .await?;
-        Ok(Thread(t))
+        Ok(Thread::new(t))
     }
 
     /// The author or a moderator: delete a thread (soft; moderators can
@@ -437,7 +448,7 @@ impl ForumMutation {
     async fn delete_thread(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Thread> {
         let v = require_user(ctx)?;
         let id = validate::id("id", &id)?;
-        Ok(Thread(threads::delete_thread(app(ctx), v, id).await?))
+        Ok(Thread::new(threads::delete_thread(app(ctx), v, id).await?))
     }
 
     /// Replies in a thread, optionally to a post and quoting it. Rate
@@ -458,7 +469,7 @@ impl ForumMutation {
             },
         )
         .await?;
-        Ok(Post(p))
+        Ok(Post::new(p))
     }
 
     /// The author or a moderator: change a post's body. The previous source
@@ -466,7 +477,7 @@ impl ForumMutation {
     async fn edit_post(&self, ctx: &Context<'_>, input: EditPostInput) -> GqlResult<Post> {
         let v = require_user(ctx)?;
         let id = validate::id("postId", &input.post_id)?;
-        Ok(Post(
+        Ok(Post::new(
             posts::edit_post(app(ctx), v, id, &input.body, input.reason.as_deref()).await?,
         ))
     }
@@ -476,40 +487,42 @@ impl ForumMutation {
     async fn delete_post(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Post> {
         let v = require_user(ctx)?;
         let id = validate::id("id", &id)?;
-        Ok(Post(posts::delete_post(app(ctx), v, id).await?))
+        Ok(Post::new(posts::delete_post(app(ctx), v, id).await?))
     }
 
     /// Moderators, or the author of a post they deleted: undo a delete.
     async fn restore_post(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Post> {
         let v = require_user(ctx)?;
         let id = validate::id("id", &id)?;
-        Ok(Post(posts::restore_post(app(ctx), v, id).await?))
+        Ok(Post::new(posts::restore_post(app(ctx), v, id).await?))
     }
 
     /// Likes a post (once; again changes nothing).
     async fn like_post(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Post> {
         let v = require_user(ctx)?;
         let id = validate::id("id", &id)?;
-        Ok(Post(posts::like_post(app(ctx), v, id).await?))
+        Ok(Post::new(posts::like_post(app(ctx), v, id).await?))
     }
 
     async fn unlike_post(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Post> {
         let v = require_user(ctx)?;
         let id = validate::id("id", &id)?;
-        Ok(Post(posts::unlike_post(app(ctx), v, id).await?))
+        Ok(Post::new(posts::unlike_post(app(ctx), v, id).await?))
     }
 
     /// The thread's author or a moderator: mark a reply as the answer.
     async fn accept_answer(&self, ctx: &Context<'_>, post_id: ID) -> GqlResult<Thread> {
         let v = require_user(ctx)?;
         let id = validate::id("postId", &post_id)?;
-        Ok(Thread(threads::accept_answer(app(ctx), v, id).await?))
+        Ok(Thread::new(threads::accept_answer(app(ctx), v, id).await?))
     }
 
     async fn unaccept_answer(&self, ctx: &Context<'_>, thread_id: ID) -> GqlResult<Thread> {
         let v = require_user(ctx)?;
         let id = validate::id("threadId", &thread_id)?;
-        Ok(Thread(threads::unaccept_answer(app(ctx), v, id).await?))
+        Ok(Thread::new(
+            threads::unaccept_answer(app(ctx), v, id).await?,
+        ))
     }
 
     /// Watch, mute or return to normal on a thread, category or tag.
@@ -536,7 +549,7 @@ impl ForumMutation {
     ) -> GqlResult<Thread> {
         let v = require_user(ctx)?;
         let id = validate::id("threadId", &thread_id)?;
-        Ok(Thread(
+        Ok(Thread::new(
             reading::mark_read(app(ctx), v, id, post_number).await?,
         ))
     }
@@ -544,13 +557,13 @@ impl ForumMutation {
     async fn bookmark_post(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Post> {
         let v = require_user(ctx)?;
         let id = validate::id("id", &id)?;
-        Ok(Post(reading::bookmark(app(ctx), v, id, true).await?))
+        Ok(Post::new(reading::bookmark(app(ctx), v, id, true).await?))
     }
 
     async fn remove_bookmark(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Post> {
         let v = require_user(ctx)?;
         let id = validate::id("id", &id)?;
-        Ok(Post(reading::bookmark(app(ctx), v, id, false).await?))
+        Ok(Post::new(reading::bookmark(app(ctx), v, id, false).await?))
     }
 
     /// Saves a draft server-side (autosave). Posting the thread, reply or

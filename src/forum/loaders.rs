@@ -12,7 +12,8 @@ use async_graphql::{
     dataloader::{DataLoader, Loader},
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use super::{
@@ -22,8 +23,8 @@ use super::{
 use crate::{
     entities::{
         forum_bookmark as bookmark, forum_category as category, forum_post as post,
-        forum_reaction as reaction, forum_subscription as subscription, forum_tag as tag,
-        forum_thread as thread,
+        forum_post_revision as revision, forum_reaction as reaction,
+        forum_subscription as subscription, forum_tag as tag, forum_thread as thread,
     },
     error::{AppError, AppResult},
 };
@@ -70,6 +71,7 @@ where
         CategoryLoader,
         ThreadLoader,
         PostLoader,
+        RevisionsLoader,
         ThreadTagsLoader,
         ReadInfoLoader,
         LikedLoader,
@@ -137,6 +139,31 @@ impl Loader<i64> for PostLoader {
             .await
             .map_err(db_err)?;
         Ok(rows.into_iter().map(|p| (p.id, p)).collect())
+    }
+}
+
+/// Posts' revisions, oldest first, by post id.
+pub struct RevisionsLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<i64> for RevisionsLoader {
+    type Value = Vec<revision::Model>;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[i64]) -> LoadResult<i64, Self::Value> {
+        let rows = revision::Entity::find()
+            .filter(revision::Column::PostId.is_in(keys.iter().copied()))
+            .order_by_asc(revision::Column::PostId)
+            .order_by_asc(revision::Column::Number)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        let mut out: HashMap<i64, Vec<revision::Model>> = HashMap::new();
+        for r in rows {
+            out.entry(r.post_id).or_default().push(r);
+        }
+        Ok(out)
     }
 }
 

@@ -13,6 +13,7 @@ pub mod lists;
 pub mod loaders;
 pub mod objects;
 pub mod posts;
+pub mod prefetch;
 pub mod reading;
 pub mod service;
 pub mod threads;

@@ -1,6 +1,8 @@
 //! The forum's GraphQL object types. Relations resolve through the
 //! DataLoaders; visibility rules come from `service`.
 
+use std::{collections::HashMap, sync::Arc};
+
 use async_graphql::{
     Context, ID, Object,
     connection::{Connection, Edge, EmptyFields, query},
@@ -12,9 +14,11 @@ use super::{
     lists::{self, PostPage},
     loaders::{
         BookmarkedLoader, CategoryLoader, LikedLoader, PostLoader, ReadInfo, ReadInfoLoader,
-        SubscriptionKey, SubscriptionLoader, ThreadLoader, ThreadTagsLoader, ViewerKey, load,
+        RevisionsLoader, SubscriptionKey, SubscriptionLoader, ThreadLoader, ThreadTagsLoader,
+        ViewerKey, load,
     },
-    posts, service,
+    prefetch::{self, PostBatch, PostWants, ThreadBatch, ThreadWants},
+    service,
 };
 use crate::{
     auth::{CurrentUser, Role, graphql::User, loaders::UserLoader},
@@ -116,15 +120,68 @@ impl Tag {
     }
 }
 
-pub struct Thread(pub thread::Model);
+pub struct Thread {
+    pub model: thread::Model,
+    batch: Option<Arc<ThreadBatch>>,
+}
 
 impl Thread {
+    pub fn new(model: thread::Model) -> Self {
+        Self { model, batch: None }
+    }
+
+    /// A page of threads whose relations were loaded set-based.
+    pub async fn page(
+        ctx: &Context<'_>,
+        viewer: &CurrentUser,
+        rows: Vec<thread::Model>,
+        wants: ThreadWants,
+    ) -> GqlResult<Vec<Thread>> {
+        let batch = Arc::new(prefetch::threads(ctx, viewer, &rows, wants).await?);
+        Ok(rows
+            .into_iter()
+            .map(|model| Thread {
+                model,
+                batch: Some(batch.clone()),
+            })
+            .collect())
+    }
+
+    fn batch<T>(&self, pick: impl Fn(&ThreadBatch) -> Option<&T>) -> Option<&T> {
+        self.batch.as_deref().and_then(pick)
+    }
+
     /// Deleted threads show as placeholders except to moderators.
     fn content_visible(&self, ctx: &Context<'_>) -> bool {
-        self.0.deleted_at.is_none() || viewer(ctx).is_some_and(|v| v.is_moderator())
+        self.model.deleted_at.is_none() || viewer(ctx).is_some_and(|v| v.is_moderator())
+    }
+
+    async fn user(&self, ctx: &Context<'_>, id: i64) -> GqlResult<Option<User>> {
+        match self.batch(|b| b.users.as_ref()) {
+            Some(users) => Ok(users.get(&id).cloned().map(User)),
+            None => user(ctx, id).await,
+        }
+    }
+
+    async fn category_model(&self, ctx: &Context<'_>) -> GqlResult<Option<category::Model>> {
+        let id = self.model.category_id;
+        match self.batch(|b| b.categories.as_ref()) {
+            Some(categories) => Ok(categories.get(&id).cloned()),
+            None => Ok(load::<CategoryLoader, _>(ctx, id).await?),
+        }
+    }
+
+    async fn post(&self, ctx: &Context<'_>, id: i64) -> GqlResult<Option<post::Model>> {
+        match self.batch(|b| b.posts.as_ref()) {
+            Some(posts) => Ok(posts.get(&id).cloned()),
+            None => Ok(load::<PostLoader, _>(ctx, id).await?),
+        }
     }
 
     async fn read_info(&self, ctx: &Context<'_>) -> GqlResult<ReadInfo> {
+        if let Some(read) = self.batch(|b| b.read.as_ref()) {
+            return Ok(read.get(&self.model.id).copied().unwrap_or_default());
+        }
         let Some(v) = viewer(ctx) else {
             return Ok(ReadInfo::default());
         };
@@ -132,7 +189,7 @@ impl Thread {
             ctx,
             ViewerKey {
                 user_id: v.id,
-                id: self.0.id,
+                id: self.model.id,
             },
         )
         .await?
@@ -144,101 +201,100 @@ impl Thread {
 #[Object]
 impl Thread {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.model.id.to_string())
     }
     /// Plain text, never HTML: clients must escape it. A deleted thread's
     /// title reads "[deleted]" except to moderators.
     async fn title(&self, ctx: &Context<'_>) -> String {
         if self.content_visible(ctx) {
-            self.0.title.clone()
+            self.model.title.clone()
         } else {
             DELETED_PLACEHOLDER.to_string()
         }
     }
     /// Frontend path.
     async fn link(&self) -> String {
-        format!("/t/{}", self.0.id)
+        format!("/t/{}", self.model.id)
     }
     async fn category(&self, ctx: &Context<'_>) -> GqlResult<Option<Category>> {
-        Ok(load::<CategoryLoader, _>(ctx, self.0.category_id)
-            .await?
-            .map(Category))
+        Ok(self.category_model(ctx).await?.map(Category))
     }
     async fn tags(&self, ctx: &Context<'_>) -> GqlResult<Vec<Tag>> {
-        Ok(load::<ThreadTagsLoader, _>(ctx, self.0.id)
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Tag)
-            .collect())
+        let tags = match self.batch(|b| b.tags.as_ref()) {
+            Some(tags) => tags.get(&self.model.id).cloned(),
+            None => load::<ThreadTagsLoader, _>(ctx, self.model.id).await?,
+        };
+        Ok(tags.unwrap_or_default().into_iter().map(Tag).collect())
     }
     async fn author(&self, ctx: &Context<'_>) -> GqlResult<Option<User>> {
-        user(ctx, self.0.author_id).await
+        self.user(ctx, self.model.author_id).await
     }
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.model.created_at
     }
     /// When the title, category, tags or opening post last changed.
     async fn edited_at(&self) -> Option<DateTime<Utc>> {
-        self.0.edited_at
+        self.model.edited_at
     }
     async fn last_activity_at(&self) -> DateTime<Utc> {
-        self.0.last_activity_at
+        self.model.last_activity_at
     }
     /// The author of the latest visible post.
     async fn last_poster(&self, ctx: &Context<'_>) -> GqlResult<Option<User>> {
-        match self.0.last_poster_id {
-            Some(id) => user(ctx, id).await,
+        match self.model.last_poster_id {
+            Some(id) => self.user(ctx, id).await,
             None => Ok(None),
         }
     }
     /// Visible replies (the opening post is not counted).
     async fn reply_count(&self) -> i32 {
-        self.0.reply_count
+        self.model.reply_count
     }
     async fn view_count(&self) -> i64 {
-        self.0.view_count
+        self.model.view_count
     }
     /// Likes on all of the thread's visible posts.
     async fn like_count(&self) -> i32 {
-        self.0.like_count
+        self.model.like_count
     }
     async fn pinned(&self) -> bool {
-        self.0.pinned
+        self.model.pinned
     }
     async fn locked(&self) -> bool {
-        self.0.locked
+        self.model.locked
     }
     async fn solved(&self) -> bool {
-        self.0.solved_post_id.is_some()
+        self.model.solved_post_id.is_some()
     }
     async fn accepted_answer(&self, ctx: &Context<'_>) -> GqlResult<Option<Post>> {
-        let (Some(id), Some(v)) = (self.0.solved_post_id, viewer(ctx)) else {
+        let (Some(id), Some(v)) = (self.model.solved_post_id, viewer(ctx)) else {
             return Ok(None);
         };
-        Ok(load::<PostLoader, _>(ctx, id)
+        Ok(self
+            .post(ctx, id)
             .await?
             .filter(|p| service::can_see_post(v, p))
-            .map(Post))
+            .map(Post::new))
     }
     async fn moderation_state(&self) -> ModerationState {
-        ModerationState::parse(&self.0.moderation_state)
+        ModerationState::parse(&self.model.moderation_state)
     }
     async fn deleted(&self) -> bool {
-        self.0.deleted_at.is_some()
+        self.model.deleted_at.is_some()
     }
     async fn first_post(&self, ctx: &Context<'_>) -> GqlResult<Option<Post>> {
-        let Some(id) = self.0.first_post_id else {
+        let Some(id) = self.model.first_post_id else {
             return Ok(None);
         };
-        Ok(load::<PostLoader, _>(ctx, id).await?.map(Post))
+        Ok(self.post(ctx, id).await?.map(Post::new))
     }
     /// A plain-text excerpt of the opening post (escape it).
     async fn excerpt(&self, ctx: &Context<'_>) -> GqlResult<String> {
-        let (Some(id), Some(v)) = (self.0.first_post_id, viewer(ctx)) else {
+        let (Some(id), Some(v)) = (self.model.first_post_id, viewer(ctx)) else {
             return Ok(String::new());
         };
-        Ok(load::<PostLoader, _>(ctx, id)
+        Ok(self
+            .post(ctx, id)
             .await?
             .filter(|p| service::can_read_post_body(v, p))
             .map(|p| markdown::excerpt(&p.body, 280))
@@ -258,7 +314,12 @@ impl Thread {
         Ok(self.read_info(ctx).await?.first_unread)
     }
     async fn viewer_subscription(&self, ctx: &Context<'_>) -> GqlResult<SubscriptionLevel> {
-        subscription_level(ctx, SubscriptionTarget::Thread, self.0.id).await
+        if let Some(levels) = self.batch(|b| b.subscriptions.as_ref()) {
+            return Ok(levels
+                .get(&self.model.id)
+                .map_or(SubscriptionLevel::Normal, |l| SubscriptionLevel::parse(l)));
+        }
+        subscription_level(ctx, SubscriptionTarget::Thread, self.model.id).await
     }
     /// Whether the viewer may reply now (verified, allowed in the category,
     /// thread not deleted, unlocked unless a moderator).
@@ -266,25 +327,26 @@ impl Thread {
         let Some(v) = viewer(ctx) else {
             return Ok(false);
         };
-        let Some(category) = load::<CategoryLoader, _>(ctx, self.0.category_id).await? else {
+        let Some(category) = self.category_model(ctx).await? else {
             return Ok(false);
         };
         Ok(service::can_reply(
             v,
             app(ctx).clock.now(),
-            &self.0,
+            &self.model,
             &category,
         ))
     }
     /// Whether the viewer may change the title, category and tags.
     async fn can_edit(&self, ctx: &Context<'_>) -> bool {
         viewer(ctx).is_some_and(|v| {
-            self.0.deleted_at.is_none() && (v.id == self.0.author_id || v.is_moderator())
+            self.model.deleted_at.is_none() && (v.id == self.model.author_id || v.is_moderator())
         })
     }
     /// The thread's posts in order, the opening post first. Page forward
     /// with `first`/`after`, backward with `last`/`before`, or start at a
-    /// post number with `fromNumber` (e.g. `firstUnreadPostNumber`).
+    /// post number with `fromNumber` (e.g. `firstUnreadPostNumber`). At most
+    /// 50 a page.
     async fn posts(
         &self,
         ctx: &Context<'_>,
@@ -295,7 +357,8 @@ impl Thread {
         from_number: Option<i32>,
     ) -> GqlResult<Connection<String, Post, EmptyFields, EmptyFields>> {
         let v = require_user(ctx)?;
-        let t = &self.0;
+        let t = &self.model;
+        let wants = PostWants::of(&ctx.look_ahead().field("edges").field("node"));
         query(
             after,
             before,
@@ -316,12 +379,15 @@ impl Thread {
                     backward,
                 };
                 let (rows, has_previous, has_next) = lists::posts(app(ctx), v, t, &page).await?;
+                let cursors: Vec<String> = rows
+                    .iter()
+                    .map(|p| cursor::encode_number("p", i64::from(p.number)))
+                    .collect();
+                let page = Post::page(ctx, v, rows, wants, &[t]).await?;
                 let mut connection = Connection::new(has_previous, has_next);
-                connection.edges.extend(
-                    rows.into_iter().map(|p| {
-                        Edge::new(cursor::encode_number("p", i64::from(p.number)), Post(p))
-                    }),
-                );
+                connection
+                    .edges
+                    .extend(cursors.into_iter().zip(page).map(|(c, p)| Edge::new(c, p)));
                 Ok::<_, async_graphql::Error>(connection)
             },
         )
@@ -329,17 +395,54 @@ impl Thread {
     }
 }
 
-pub struct Post(pub post::Model);
+pub struct Post {
+    pub model: post::Model,
+    batch: Option<Arc<PostBatch>>,
+}
 
 impl Post {
+    pub fn new(model: post::Model) -> Self {
+        Self { model, batch: None }
+    }
+
+    /// A page of posts whose relations were loaded set-based; `known`
+    /// threads are not loaded again.
+    pub async fn page(
+        ctx: &Context<'_>,
+        viewer: &CurrentUser,
+        rows: Vec<post::Model>,
+        wants: PostWants,
+        known: &[&thread::Model],
+    ) -> GqlResult<Vec<Post>> {
+        let batch = Arc::new(prefetch::posts(ctx, viewer, &rows, wants, known).await?);
+        Ok(rows
+            .into_iter()
+            .map(|model| Post {
+                model,
+                batch: Some(batch.clone()),
+            })
+            .collect())
+    }
+
+    fn batch<T>(&self, pick: impl Fn(&PostBatch) -> Option<&T>) -> Option<&T> {
+        self.batch.as_deref().and_then(pick)
+    }
+
     fn body_visible(&self, ctx: &Context<'_>) -> bool {
-        viewer(ctx).is_some_and(|v| service::can_read_post_body(v, &self.0))
+        viewer(ctx).is_some_and(|v| service::can_read_post_body(v, &self.model))
     }
 
     fn viewer_key(&self, v: &CurrentUser) -> ViewerKey {
         ViewerKey {
             user_id: v.id,
-            id: self.0.id,
+            id: self.model.id,
+        }
+    }
+
+    async fn thread_model(&self, ctx: &Context<'_>) -> GqlResult<Option<thread::Model>> {
+        match self.batch(|b| b.threads.as_ref()) {
+            Some(threads) => Ok(threads.get(&self.model.thread_id).cloned()),
+            None => Ok(load::<ThreadLoader, _>(ctx, self.model.thread_id).await?),
         }
     }
 }
@@ -348,78 +451,94 @@ impl Post {
 #[Object]
 impl Post {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.model.id.to_string())
     }
     /// Position in the thread, from 1.
     async fn number(&self) -> i32 {
-        self.0.number
+        self.model.number
     }
     /// Frontend path.
     async fn link(&self) -> String {
-        service::post_link(self.0.thread_id, &self.0)
+        service::post_link(self.model.thread_id, &self.model)
     }
     async fn thread(&self, ctx: &Context<'_>) -> GqlResult<Option<Thread>> {
         let Some(v) = viewer(ctx) else {
             return Ok(None);
         };
-        Ok(load::<ThreadLoader, _>(ctx, self.0.thread_id)
+        Ok(self
+            .thread_model(ctx)
             .await?
             .filter(|t| service::can_see_thread(v, t))
-            .map(Thread))
+            .map(Thread::new))
     }
     async fn author(&self, ctx: &Context<'_>) -> GqlResult<Option<User>> {
-        user(ctx, self.0.author_id).await
+        match self.batch(|b| b.users.as_ref()) {
+            Some(users) => Ok(users.get(&self.model.author_id).cloned().map(User)),
+            None => user(ctx, self.model.author_id).await,
+        }
     }
     /// The markdown source; null when deleted (except to moderators).
     async fn body(&self, ctx: &Context<'_>) -> Option<String> {
-        self.body_visible(ctx).then(|| self.0.body.clone())
+        self.body_visible(ctx).then(|| self.model.body.clone())
     }
     /// Sanitized HTML rendered from the source when it was written; null
     /// when deleted (except to moderators).
     async fn body_html(&self, ctx: &Context<'_>) -> Option<String> {
-        self.body_visible(ctx).then(|| self.0.body_html.clone())
+        self.body_visible(ctx).then(|| self.model.body_html.clone())
     }
     /// The post this one replies to, if the viewer can see it.
     async fn reply_to(&self, ctx: &Context<'_>) -> GqlResult<Option<Post>> {
-        let (Some(id), Some(v)) = (self.0.reply_to_post_id, viewer(ctx)) else {
+        let (Some(id), Some(v)) = (self.model.reply_to_post_id, viewer(ctx)) else {
             return Ok(None);
         };
-        Ok(load::<PostLoader, _>(ctx, id)
-            .await?
+        let parent = match self.batch(|b| b.posts.as_ref()) {
+            Some(posts) => posts.get(&id).cloned(),
+            None => load::<PostLoader, _>(ctx, id).await?,
+        };
+        Ok(parent
             .filter(|p| service::can_see_post(v, p))
-            .map(Post))
+            .map(Post::new))
     }
     /// Plain text quoted from the post replied to (escape it).
     async fn quote(&self, ctx: &Context<'_>) -> Option<String> {
         if self.body_visible(ctx) {
-            self.0.quote_text.clone()
+            self.model.quote_text.clone()
         } else {
             None
         }
     }
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.model.created_at
     }
     async fn edited_at(&self) -> Option<DateTime<Utc>> {
-        self.0.edited_at
+        self.model.edited_at
     }
     async fn revision_count(&self) -> i32 {
-        self.0.revision_count
+        self.model.revision_count
     }
     /// Earlier versions, oldest first: readable by anyone who can read the
     /// post.
     async fn revisions(&self, ctx: &Context<'_>) -> GqlResult<Vec<PostRevision>> {
-        let v = require_user(ctx)?;
-        Ok(posts::revisions(app(ctx), v, &self.0)
-            .await?
+        if !self.body_visible(ctx) {
+            return Ok(Vec::new());
+        }
+        let revisions = match self.batch(|b| b.revisions.as_ref()) {
+            Some(all) => all.get(&self.model.id).cloned(),
+            None => load::<RevisionsLoader, _>(ctx, self.model.id).await?,
+        };
+        Ok(revisions
+            .unwrap_or_default()
             .into_iter()
             .map(PostRevision)
             .collect())
     }
     async fn like_count(&self) -> i32 {
-        self.0.like_count
+        self.model.like_count
     }
     async fn liked_by_viewer(&self, ctx: &Context<'_>) -> GqlResult<bool> {
+        if let Some(liked) = self.batch(|b| b.liked.as_ref()) {
+            return Ok(liked.contains(&self.model.id));
+        }
         let Some(v) = viewer(ctx) else {
             return Ok(false);
         };
@@ -428,6 +547,9 @@ impl Post {
             .unwrap_or(false))
     }
     async fn bookmarked(&self, ctx: &Context<'_>) -> GqlResult<bool> {
+        if let Some(marked) = self.batch(|b| b.bookmarked.as_ref()) {
+            return Ok(marked.contains(&self.model.id));
+        }
         let Some(v) = viewer(ctx) else {
             return Ok(false);
         };
@@ -436,20 +558,22 @@ impl Post {
             .unwrap_or(false))
     }
     async fn is_accepted_answer(&self, ctx: &Context<'_>) -> GqlResult<bool> {
-        Ok(load::<ThreadLoader, _>(ctx, self.0.thread_id)
+        Ok(self
+            .thread_model(ctx)
             .await?
-            .is_some_and(|t| t.solved_post_id == Some(self.0.id)))
+            .is_some_and(|t| t.solved_post_id == Some(self.model.id)))
     }
     async fn deleted(&self) -> bool {
-        self.0.deleted_at.is_some()
+        self.model.deleted_at.is_some()
     }
     async fn moderation_state(&self) -> ModerationState {
-        ModerationState::parse(&self.0.moderation_state)
+        ModerationState::parse(&self.model.moderation_state)
     }
     /// Whether the viewer may edit or delete this post.
     async fn can_edit(&self, ctx: &Context<'_>) -> bool {
-        viewer(ctx)
-            .is_some_and(|v| self.0.deleted_at.is_none() && service::can_change_post(v, &self.0))
+        viewer(ctx).is_some_and(|v| {
+            self.model.deleted_at.is_none() && service::can_change_post(v, &self.model)
+        })
     }
 }
 
@@ -509,22 +633,52 @@ impl Draft {
     }
 }
 
-pub struct Bookmark(pub bookmark::Model);
+pub struct Bookmark {
+    pub model: bookmark::Model,
+    /// The post, when the viewer can still see it.
+    post: Option<Post>,
+}
+
+impl Bookmark {
+    /// A page of bookmarks with their posts (and the posts' relations)
+    /// loaded set-based.
+    pub async fn page(
+        ctx: &Context<'_>,
+        viewer: &CurrentUser,
+        rows: Vec<bookmark::Model>,
+        wants: PostWants,
+    ) -> GqlResult<Vec<Bookmark>> {
+        let posts =
+            prefetch::load_many::<PostLoader, _>(ctx, rows.iter().map(|b| b.post_id)).await?;
+        let visible: Vec<post::Model> = rows
+            .iter()
+            .filter_map(|b| posts.get(&b.post_id))
+            .filter(|p| service::can_see_post(viewer, p))
+            .cloned()
+            .collect();
+        let mut page: HashMap<i64, Post> = Post::page(ctx, viewer, visible, wants, &[])
+            .await?
+            .into_iter()
+            .map(|p| (p.model.id, p))
+            .collect();
+        Ok(rows
+            .into_iter()
+            .map(|model| Bookmark {
+                post: page.remove(&model.post_id),
+                model,
+            })
+            .collect())
+    }
+}
 
 #[Object(name = "ForumBookmark")]
 impl Bookmark {
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.model.created_at
     }
     /// Null when the post is no longer visible to the viewer.
-    async fn post(&self, ctx: &Context<'_>) -> GqlResult<Option<Post>> {
-        let Some(v) = viewer(ctx) else {
-            return Ok(None);
-        };
-        Ok(load::<PostLoader, _>(ctx, self.0.post_id)
-            .await?
-            .filter(|p| service::can_see_post(v, p))
-            .map(Post))
+    async fn post(&self) -> Option<&Post> {
+        self.post.as_ref()
     }
 }
 
@@ -557,7 +711,7 @@ impl Subscription {
         Ok(load::<ThreadLoader, _>(ctx, self.0.target_id)
             .await?
             .filter(|t| service::can_see_thread(v, t))
-            .map(Thread))
+            .map(Thread::new))
     }
     async fn category(&self, ctx: &Context<'_>) -> GqlResult<Option<Category>> {
         if self.0.target_type != "category" {

@@ -93,11 +93,11 @@ impl SearchHit {
         &self.snippet
     }
     async fn thread(&self) -> Option<Thread> {
-        self.thread.clone().map(Thread)
+        self.thread.clone().map(Thread::new)
     }
     /// The thread's best-matching post.
     async fn post(&self) -> Option<Post> {
-        self.post.clone().map(Post)
+        self.post.clone().map(Post::new)
     }
     async fn workspace(&self) -> Option<Workspace> {
         self.workspace.clone().map(Workspace)

@@ -71,6 +71,7 @@ struct Inner {
     stop: std::sync::Mutex<Option<oneshot::Sender<()>>>,
     server: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     pg_database: Option<(String, String)>,
+    statements: Arc<AtomicU64>,
     _dir: tempfile::TempDir,
 }
 
@@ -148,6 +149,13 @@ impl TestApp {
             vars.insert(k.to_string(), v.to_string());
         }
         let config = Config::from_lookup(&|k| vars.get(k).cloned()).expect("test config");
+        // Every app counts its SQL statements (tests of N+1 behaviour),
+        // unless the caller brought its own counter.
+        let mut options = options;
+        let statements = options
+            .statement_counter
+            .get_or_insert_with(|| Arc::new(AtomicU64::new(0)))
+            .clone();
         let app = App::build_with(config, options).await.expect("build app");
         let ctx = app.ctx.clone();
         let acceptor = TcpListener::bind("127.0.0.1:0")
@@ -179,6 +187,7 @@ impl TestApp {
             stop: std::sync::Mutex::new(Some(stop_tx)),
             server: std::sync::Mutex::new(Some(server)),
             pg_database,
+            statements,
             _dir: dir,
         }))
     }
@@ -201,6 +210,11 @@ impl TestApp {
                 .await;
             let _ = db.close().await;
         }
+    }
+
+    /// SQL statements the app has run so far (all connections).
+    pub fn statements(&self) -> u64 {
+        self.0.statements.load(Ordering::SeqCst)
     }
 
     pub fn backend(&self) -> Backend {

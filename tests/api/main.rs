@@ -6,6 +6,8 @@ mod helpers;
 mod accounts;
 mod digest;
 mod exemptions;
+mod forum;
+mod forum_lists;
 mod http_limits;
 mod matching;
 mod publications;
