@@ -2,3 +2,6 @@
 //! `commons bench` measures a live server over HTTP on loopback.
 
 pub mod load;
+pub mod data;
+pub mod run;
+pub mod text;
