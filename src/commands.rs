@@ -53,6 +53,49 @@ pub enum Command {
     SeedDemo,
     /// Rebuild every search index from the database, without downtime.
     Reindex,
+    /// Fill an empty database with a community at scale, for benchmarks.
+    BenchData {
+        #[arg(long, default_value_t = 10_000)]
+        users: usize,
+        #[arg(long, default_value_t = 50_000)]
+        threads: usize,
+        /// Every post, opening posts included.
+        #[arg(long, default_value_t = 500_000)]
+        posts: usize,
+        /// Add to a database that already has data.
+        #[arg(long)]
+        append: bool,
+        /// The random seed: the same seed gives the same community.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// Measure a running server over HTTP on loopback (after bench-data).
+    Bench {
+        /// The server; only loopback addresses are accepted.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Measured seconds per scenario.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Warm-up seconds per scenario, not measured.
+        #[arg(long, default_value_t = 2)]
+        warmup: u64,
+        /// The server's process id, to report its peak memory.
+        #[arg(long)]
+        pid: Option<u32>,
+        /// Also write the figures as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Run only scenarios whose names contain this (repeatable); the
+        /// healthz floor always runs.
+        #[arg(long)]
+        only: Vec<String>,
+        /// A note stored with the figures (engine, data scale).
+        #[arg(long)]
+        label: Option<String>,
+    },
     /// Enqueue the digests that are due now, or show one user's digest.
     Digest {
         /// Print the digest instead of sending it.
@@ -125,6 +168,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::ExportSchema { path, check } = &command {
         return export_schema(path, *check);
     }
+    if let Command::Bench {
+        url,
+        concurrency,
+        seconds,
+        warmup,
+        pid,
+        json,
+        only,
+        label,
+    } = command
+    {
+        // A client only: no database, no configuration.
+        return crate::bench::run::run(crate::bench::run::BenchArgs {
+            url,
+            concurrency,
+            seconds,
+            warmup,
+            pid,
+            json,
+            only,
+            label,
+        })
+        .await;
+    }
     let config = Config::from_env()?;
     init_tracing(&config);
     match command {
@@ -143,7 +210,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Digest { dry_run, user } => digest(config, dry_run, user).await,
         Command::Reindex => reindex(config).await,
-        Command::ExportSchema { .. } => Ok(()),
+        Command::BenchData {
+            users,
+            threads,
+            posts,
+            append,
+            seed,
+        } => {
+            let app = App::build(config).await?;
+            crate::bench::data::generate(
+                &app.ctx,
+                crate::bench::data::Scale {
+                    users,
+                    threads,
+                    posts,
+                    append,
+                    seed,
+                },
+            )
+            .await
+        }
+        Command::ExportSchema { .. } | Command::Bench { .. } => Ok(()),
     }
 }
 

@@ -21,6 +21,12 @@ pub enum Request {
         variables: Arc<dyn Fn(u64) -> Value + Send + Sync>,
         token: Option<String>,
     },
+    /// GraphQL as a viewer chosen per request (the n-th request's token).
+    GraphqlAs {
+        query: String,
+        variables: Arc<dyn Fn(u64) -> Value + Send + Sync>,
+        token: Arc<dyn Fn(u64) -> String + Send + Sync>,
+    },
 }
 
 #[derive(Clone)]
@@ -82,24 +88,38 @@ async fn send(
             query,
             variables,
             token,
-        } => {
-            let mut req = client
-                .post(format!("{base}/graphql"))
-                .json(&serde_json::json!({ "query": query, "variables": variables(n) }));
-            if let Some(token) = token {
-                req = req.bearer_auth(token);
-            }
-            let resp = req.send().await.map_err(|e| e.to_string())?;
-            let status = resp.status();
-            let body: Value = resp.json().await.map_err(|e| e.to_string())?;
-            if !status.is_success() {
-                return Err(format!("HTTP {status}: {body}"));
-            }
-            match body.get("errors") {
-                Some(errors) => Err(errors.to_string()),
-                None => Ok(()),
-            }
-        }
+        } => graphql(client, base, query, variables(n), token.as_deref()).await,
+        Request::GraphqlAs {
+            query,
+            variables,
+            token,
+        } => graphql(client, base, query, variables(n), Some(&token(n))).await,
+    }
+}
+
+async fn graphql(
+    client: &reqwest::Client,
+    base: &str,
+    query: &str,
+    variables: Value,
+    token: Option<&str>,
+) -> Result<(), String> {
+    let mut req = client
+        .post(format!("{base}/graphql"))
+        .json(&serde_json::json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    let resp = req.send().await.map_err(|e| e.to_string())?;
+    let status = resp.status();
+    let body: Value = resp.json().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!("HTTP {status}: {body}"));
+    }
+    // An HTTP 200 can carry GraphQL errors: those are failures too.
+    match body.get("errors") {
+        Some(errors) => Err(errors.to_string()),
+        None => Ok(()),
     }
 }
 
@@ -209,8 +229,17 @@ pub fn table(outcomes: &[Outcome]) -> String {
 
 /// Peak resident memory (VmHWM) of a process, in MiB, from /proc.
 pub fn peak_rss_mib(pid: u32) -> Option<f64> {
+    proc_status_mib(pid, "VmHWM:")
+}
+
+/// Resident memory now (VmRSS) of a process, in MiB.
+pub fn rss_mib(pid: u32) -> Option<f64> {
+    proc_status_mib(pid, "VmRSS:")
+}
+
+fn proc_status_mib(pid: u32, field: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }
