@@ -362,7 +362,7 @@ pub async fn generate(ctx: &AppContext, scale: Scale) -> anyhow::Result<()> {
         let mut thread_tags = Vec::new();
         let mut reactions = Vec::new();
         let mut watchers = Vec::new();
-        for i in index..end {
+        for (i, reply_count) in replies.iter().enumerate().take(end).skip(index) {
             let thread_id = first_thread + i as i64;
             // More threads recently: a growing community.
             let position = (i as f64 / scale.threads as f64).sqrt();
@@ -372,7 +372,7 @@ pub async fn generate(ctx: &AppContext, scale: Scale) -> anyhow::Result<()> {
             let created = created.min(now - Duration::minutes(5));
             let author = writers[writer_zipf.sample(&mut rng)];
             let category = category_ids[category_zipf.sample(&mut rng)];
-            let n_posts = 1 + replies[i];
+            let n_posts = 1 + *reply_count;
             let mut t_watchers: HashSet<i64> = HashSet::new();
             t_watchers.insert(author);
             watchers.push((author, thread_id, "created", created));
@@ -517,7 +517,7 @@ pub async fn generate(ctx: &AppContext, scale: Scale) -> anyhow::Result<()> {
         insert_all(db, reactions).await?;
         insert_all(db, watchers).await?;
         index = end;
-        if index % 10_000 == 0 || index == scale.threads {
+        if index.is_multiple_of(10_000) || index == scale.threads {
             println!(
                 "  threads {index}/{}: {post_rows} posts so far, {}",
                 scale.threads,
