@@ -414,7 +414,7 @@ async fn preferences_are_validated() {
 
 #[tokio::test]
 async fn the_digest_carries_new_threads_from_watched_categories_and_skips_read_ones() {
-    on_each_backend(|app| async move {
+    on_each_backend_trusted(|app| async move {
         let admin = app.admin("admin").await;
         let genomics = admin
             .ok("mutation { createCategory(input: { name: \"Genomics\" }) { id } }", json!({}))

@@ -136,7 +136,12 @@ impl TestApp {
             search: Some(search),
             ..Default::default()
         };
-        Self::spawn_with(backend, &[], options).await
+        Self::spawn_with(
+            backend,
+            &[("COMMONS_MODERATION_DIR", trusted_members_rules())],
+            options,
+        )
+        .await
     }
 
     pub async fn spawn_with(

@@ -84,7 +84,7 @@ fn thread_titles(results: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn researchers_find_threads_with_typos_prefixes_and_filters() {
-    on_each_backend(|app| async move {
+    on_each_backend_trusted(|app| async move {
         let admin = app.admin("admin").await;
         let genomics = category(&admin, "Genomics").await;
         let billing = category(&admin, "Billing").await;
@@ -159,7 +159,7 @@ async fn researchers_find_threads_with_typos_prefixes_and_filters() {
 
 #[tokio::test]
 async fn an_edit_is_what_search_returns_and_deleted_posts_leave() {
-    on_each_backend(|app| async move {
+    on_each_backend_trusted(|app| async move {
         let admin = app.admin("admin").await;
         let cat = category(&admin, "Data & Methods").await;
         let author = app.researcher("author").await;
@@ -186,7 +186,7 @@ async fn an_edit_is_what_search_returns_and_deleted_posts_leave() {
 
 #[tokio::test]
 async fn a_hidden_post_is_found_by_moderators_only() {
-    on_each_backend(|app| async move {
+    on_each_backend_trusted(|app| async move {
         use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
         let admin = app.admin("admin").await;
         let cat = category(&admin, "Getting Started").await;
@@ -237,7 +237,7 @@ async fn a_hidden_post_is_found_by_moderators_only() {
 
 #[tokio::test]
 async fn a_controlled_tier_workspace_is_found_only_with_controlled_access() {
-    on_each_backend(|app| async move {
+    on_each_backend_trusted(|app| async move {
         use commons::auth::{Role, Tier};
         let owner = app.user_with("owner", &[Role::Researcher], Tier::Controlled).await;
         let registered = app.researcher("registered").await;
@@ -391,7 +391,7 @@ async fn an_engine_outage_loses_no_update_and_keeps_their_order() {
 
 #[tokio::test]
 async fn reindex_gives_the_same_results_as_incremental_indexing() {
-    on_each_backend(|app| async move {
+    on_each_backend_trusted(|app| async move {
         commons::seed::seed_demo(app.ctx())
             .await
             .expect("seed demo");
