@@ -13,6 +13,7 @@ mod m20261124_000040_moderation;
 mod m20261124_000050_exemptions;
 mod m20261124_000060_email;
 mod m20261124_000070_publications;
+mod m20261124_000080_read_paths;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000050_exemptions::Migration),
             Box::new(m20261124_000060_email::Migration),
             Box::new(m20261124_000070_publications::Migration),
+            Box::new(m20261124_000080_read_paths::Migration),
         ]
     }
 }

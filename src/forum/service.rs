@@ -25,7 +25,7 @@ use crate::{
     jobs::{self, NewJob},
     markdown,
     moderation::screening::Screened,
-    notifications::service::{NewNotification, notify},
+    notifications::service::{NewNotification, notify, notify_many},
     validate,
 };
 
@@ -556,6 +556,7 @@ pub async fn notify_published(
     };
     let excerpt = markdown::excerpt(&p.post.body, 240);
     let link = post_link(p.thread.id, p.post);
+    let mut batch = Vec::with_capacity(to.order.len());
     for user_id in to.order {
         if muted.contains(&user_id) {
             continue;
@@ -563,23 +564,18 @@ pub async fn notify_published(
         let Some(reason) = to.reasons.remove(&user_id) else {
             continue;
         };
-        notify(
-            conn,
-            ctx,
-            NewNotification {
-                user_id,
-                kind: reason.kind,
-                actor_id: Some(p.actor.id),
-                title: reason.title,
-                excerpt: excerpt.clone(),
-                link: link.clone(),
-                subject: Some(("post", p.post.id)),
-                email: reason.email,
-            },
-        )
-        .await?;
+        batch.push(NewNotification {
+            user_id,
+            kind: reason.kind,
+            actor_id: Some(p.actor.id),
+            title: reason.title,
+            excerpt: excerpt.clone(),
+            link: link.clone(),
+            subject: Some(("post", p.post.id)),
+            email: reason.email,
+        });
     }
-    Ok(())
+    notify_many(conn, ctx, batch).await
 }
 
 /// Notifies users newly @mentioned by an edit.

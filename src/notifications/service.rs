@@ -33,6 +33,51 @@ pub struct NewNotification {
     pub email: bool,
 }
 
+/// The row for a notification, trimmed to the column sizes.
+fn new_row(n: &NewNotification, now: chrono::DateTime<chrono::Utc>) -> notification::ActiveModel {
+    notification::ActiveModel {
+        user_id: Set(n.user_id),
+        kind: Set(n.kind.to_string()),
+        actor_id: Set(n.actor_id),
+        title: Set(n.title.chars().take(300).collect()),
+        excerpt: Set(n.excerpt.chars().take(1000).collect()),
+        link: Set(n.link.clone()),
+        subject_type: Set(n.subject.map(|(t, _)| t.to_string())),
+        subject_id: Set(n.subject.map(|(_, id)| id)),
+        read_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+}
+
+/// Rows per insert: well under SQLite's bound on statement parameters.
+const INSERT_CHUNK: usize = 500;
+
+/// Records many notifications at once, leaving out each actor's own. The
+/// ones without email (a thread's watchers, a category's watchers) go in one
+/// insert, so the cost of a post does not grow with its audience; the few
+/// that also send email go through [`notify`].
+pub async fn notify_many(
+    conn: &impl ConnectionTrait,
+    ctx: &AppContext,
+    batch: Vec<NewNotification>,
+) -> AppResult<()> {
+    let (emailed, quiet): (Vec<_>, Vec<_>) = batch
+        .into_iter()
+        .filter(|n| n.actor_id != Some(n.user_id))
+        .partition(|n| n.email);
+    let now = ctx.clock.now();
+    for chunk in quiet.chunks(INSERT_CHUNK) {
+        notification::Entity::insert_many(chunk.iter().map(|n| new_row(n, now)))
+            .exec_without_returning(conn)
+            .await?;
+    }
+    for n in emailed {
+        notify(conn, ctx, n).await?;
+    }
+    Ok(())
+}
+
 /// Records a notification for `n.user_id` unless they are the actor.
 /// Returns the new row's id.
 pub async fn notify(
@@ -44,23 +89,8 @@ pub async fn notify(
         return Ok(None);
     }
     let now = ctx.clock.now();
-    let title: String = n.title.chars().take(300).collect();
-    let excerpt: String = n.excerpt.chars().take(1000).collect();
-    let row = notification::ActiveModel {
-        user_id: Set(n.user_id),
-        kind: Set(n.kind.to_string()),
-        actor_id: Set(n.actor_id),
-        title: Set(title.clone()),
-        excerpt: Set(excerpt.clone()),
-        link: Set(n.link.clone()),
-        subject_type: Set(n.subject.map(|(t, _)| t.to_string())),
-        subject_id: Set(n.subject.map(|(_, id)| id)),
-        read_at: Set(None),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
+    let row = new_row(&n, now).insert(conn).await?;
+    let (title, excerpt) = (row.title.clone(), row.excerpt.clone());
     if n.email
         && let Some(recipient) = user::Entity::find_by_id(n.user_id).one(conn).await?
         && recipient.status == "active"

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod benchmarked;
 mod digest;
 mod exemptions;
 mod forum;
