@@ -2,6 +2,11 @@
 
 use clap::Parser;
 
+/// mimalloc: GraphQL responses and SQL rows allocate many small objects
+/// across threads, where it is markedly faster than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = commons::commands::Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {

@@ -6,21 +6,14 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// Plain SQL: partial indexes read the same on SQLite and PostgreSQL.
+/// Plain SQL, the same on SQLite and PostgreSQL.
 const UP: &[&str] = &[
-    // Unread counts and the first unread post count only visible posts; a
-    // partial index answers them from the index alone.
-    "CREATE INDEX idx_forum_posts_visible_number ON forum_posts (thread_id, number) \
-     WHERE deleted_at IS NULL AND moderation_state = 'visible'",
     // Every thread list starts with the viewer's muted threads, categories
     // and tags.
     "CREATE INDEX idx_forum_subscriptions_user_level ON forum_subscriptions (user_id, level)",
 ];
 
-const DOWN: &[&str] = &[
-    "DROP INDEX idx_forum_subscriptions_user_level",
-    "DROP INDEX idx_forum_posts_visible_number",
-];
+const DOWN: &[&str] = &["DROP INDEX idx_forum_subscriptions_user_level"];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -7,7 +7,7 @@ use chrono::Duration;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use super::queue::{self, ClaimedJob};
-use crate::{context::AppContext, error::AppResult};
+use crate::{context::AppContext, db, error::AppResult};
 
 /// How a job handler failed.
 #[derive(Debug, thiserror::Error)]
@@ -64,14 +64,19 @@ impl Worker {
     /// Claims jobs without running them (tests use this to simulate a worker
     /// that dies after claiming).
     pub async fn claim(&self) -> AppResult<Vec<ClaimedJob>> {
-        queue::claim(
-            &self.ctx.db,
+        // Through a write transaction, so that on SQLite the worker takes
+        // its turn with the requests' writes instead of racing them.
+        let txn = db::begin_write(&self.ctx.db).await?;
+        let jobs = queue::claim(
+            &txn,
             &self.id,
             self.ctx.clock.now(),
             Duration::seconds(LEASE_SECONDS),
             BATCH,
         )
-        .await
+        .await?;
+        txn.commit().await?;
+        Ok(jobs)
     }
 
     /// The background loop of `commons serve`.
@@ -160,10 +165,10 @@ impl Worker {
                 )
             }
         };
-        self.ctx
-            .db
-            .execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        let txn = db::begin_write(&self.ctx.db).await?;
+        txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
             .await?;
+        txn.commit().await?;
         Ok(())
     }
 }

@@ -959,48 +959,79 @@ impl SegmentCollector for GroupSegmentCollector {
     }
 
     fn harvest(self) -> Self::Fruit {
-        let mut out = Vec::with_capacity(self.best.len() + self.ungrouped.len());
-        let mut buf = String::new();
-        let str_of = |col: &StrColumn, ord: u64, buf: &mut String| -> tantivy::Result<String> {
-            buf.clear();
-            col.ord_to_str(ord, buf)?;
-            Ok(buf.clone())
+        // Term ordinals become strings in one ordered pass per column: a
+        // lookup per match decompresses a dictionary block each time, which
+        // made broad (typo-tolerant) queries cost tens of milliseconds.
+        let mut entries: Vec<(u64, (DocId, Score, i64))> =
+            self.best.iter().map(|(ord, v)| (*ord, *v)).collect();
+        entries.sort_unstable_by_key(|(ord, _)| *ord);
+        let group_ords: Vec<u64> = entries.iter().map(|(ord, _)| *ord).collect();
+        let groups = match &self.group {
+            Some(col) => terms_of(col, &group_ords)?,
+            None => Vec::new(),
         };
-        let entries = self
-            .best
+
+        let all = entries
             .iter()
-            .map(|(ord, v)| (Some(*ord), *v))
-            .chain(self.ungrouped.iter().map(|v| (None, *v)));
-        for (ord, (doc, score, created_at)) in entries {
-            let addr = DocAddress::new(self.segment_ord, doc);
-            let group = match (ord, &self.group) {
-                (Some(ord), Some(col)) => str_of(col, ord, &mut buf)?,
-                _ => format!("\u{0}doc-{}-{}", self.segment_ord, doc),
+            .map(|(_, v)| *v)
+            .chain(self.ungrouped.iter().copied())
+            .collect::<Vec<_>>();
+        let labels = |col: &Option<StrColumn>| -> tantivy::Result<HashMap<u64, String>> {
+            let Some(col) = col else {
+                return Ok(HashMap::new());
             };
-            let category = match &self.category {
-                Some(col) => match col.term_ords(doc).next() {
-                    Some(ord) => Some(str_of(col, ord, &mut buf)?),
-                    None => None,
-                },
-                None => None,
+            let mut ords: Vec<u64> = all
+                .iter()
+                .flat_map(|(doc, _, _)| col.term_ords(*doc))
+                .collect();
+            ords.sort_unstable();
+            ords.dedup();
+            let terms = terms_of(col, &ords)?;
+            Ok(ords.into_iter().zip(terms).collect())
+        };
+        let categories = labels(&self.category)?;
+        let tags = labels(&self.tags)?;
+
+        let mut out = Vec::with_capacity(all.len());
+        for (i, (doc, score, created_at)) in all.into_iter().enumerate() {
+            let group = match groups.get(i) {
+                Some(group) => group.clone(),
+                None => format!("\u{0}doc-{}-{}", self.segment_ord, doc),
             };
-            let mut tags = Vec::new();
-            if let Some(col) = &self.tags {
-                for ord in col.term_ords(doc) {
-                    tags.push(str_of(col, ord, &mut buf)?);
-                }
-            }
+            let category = self
+                .category
+                .as_ref()
+                .and_then(|col| col.term_ords(doc).next())
+                .and_then(|ord| categories.get(&ord).cloned());
+            let doc_tags = match &self.tags {
+                Some(col) => col
+                    .term_ords(doc)
+                    .filter_map(|ord| tags.get(&ord).cloned())
+                    .collect(),
+                None => Vec::new(),
+            };
             out.push(Candidate {
                 score,
                 created_at,
-                addr,
+                addr: DocAddress::new(self.segment_ord, doc),
                 group,
                 category,
-                tags,
+                tags: doc_tags,
             });
         }
         Ok(out)
     }
+}
+
+/// The terms of `sorted_ords` in `col`'s dictionary, in the same order.
+fn terms_of(col: &StrColumn, sorted_ords: &[u64]) -> tantivy::Result<Vec<String>> {
+    let mut terms = Vec::with_capacity(sorted_ords.len());
+    col.dictionary()
+        .sorted_ords_to_term_cb(sorted_ords, |bytes| {
+            terms.push(String::from_utf8_lossy(bytes).into_owned());
+        })
+        .map_err(|e| TantivyError::InternalError(format!("reading a term dictionary: {e}")))?;
+    Ok(terms)
 }
 
 fn run_search(
