@@ -27,6 +27,7 @@ pub struct AppContext {
     pub jobs_wakeup: Arc<Notify>,
     /// Unix time of the last scheduler scan.
     pub last_schedule_scan: Arc<AtomicI64>,
+    pub categories: Arc<crate::forum::categories::CategoryCache>,
 }
 
 impl AppContext {

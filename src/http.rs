@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::{
     auth::{graphql::SESSION_COOKIE, service as auth},
     context::AppContext,
-    graphql::{AppSchema, RequestAuth},
+    graphql::{AppSchema, RequestAuth, policy},
     jobs::queue,
 };
 
@@ -182,7 +182,8 @@ async fn graphql_post(
         Ok(auth) => auth,
         Err(resp) => return resp,
     };
-    let response = schema.execute_batch(batch.data(auth)).await;
+    let response =
+        policy::execute_batch(schema, batch.data(auth), ctx.config.limits.max_aliases).await;
     batch_to_response(response)
 }
 
@@ -270,7 +271,7 @@ async fn graphql_get(
         Ok(auth) => auth,
         Err(resp) => return resp,
     };
-    let response = schema.execute(request.data(auth)).await;
+    let response = policy::execute(schema, request.data(auth), ctx.config.limits.max_aliases).await;
     batch_to_response(BatchResponse::Single(response))
 }
 

@@ -118,6 +118,7 @@ impl App {
             rules: Arc::new(rules),
             jobs_wakeup: Arc::new(Notify::new()),
             last_schedule_scan: Arc::default(),
+            categories: Arc::default(),
         };
         let schema = graphql::schema::build_schema_with(
             Some(ctx.clone()),

@@ -14,6 +14,7 @@ mod m20261124_000050_exemptions;
 mod m20261124_000060_email;
 mod m20261124_000070_publications;
 mod m20261124_000080_read_paths;
+mod m20261124_000090_post_excerpts;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000060_email::Migration),
             Box::new(m20261124_000070_publications::Migration),
             Box::new(m20261124_000080_read_paths::Migration),
+            Box::new(m20261124_000090_post_excerpts::Migration),
         ]
     }
 }

@@ -451,6 +451,7 @@ pub async fn generate(ctx: &AppContext, scale: Scale) -> anyhow::Result<()> {
                     quote_text: Set(None),
                     body: Set(String::new()),
                     body_html: Set(String::new()),
+                    excerpt: Set(None),
                     like_count: Set(likers.len() as i32),
                     revision_count: Set(0),
                     moderation_state: Set("visible".into()),
@@ -491,6 +492,9 @@ pub async fn generate(ctx: &AppContext, scale: Scale) -> anyhow::Result<()> {
         }
         let html = tokio::task::block_in_place(|| render_all(&bodies));
         for ((post, body), html) in posts.iter_mut().zip(bodies).zip(html) {
+            if let Set(number) = post.number {
+                post.excerpt = Set(crate::forum::posts::stored_excerpt(number, &body));
+            }
             post.body = Set(body);
             post.body_html = Set(html);
         }

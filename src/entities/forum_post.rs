@@ -15,6 +15,9 @@ pub struct Model {
     pub quote_text: Option<String>,
     pub body: String,
     pub body_html: String,
+    /// Plain text for thread lists; opening posts only (see
+    /// `forum::posts::EXCERPT_CHARS`). None on posts written before it existed.
+    pub excerpt: Option<String>,
     pub like_count: i32,
     pub revision_count: i32,
     /// visible | held | hidden

@@ -1,7 +1,11 @@
 //! Categories (admins create and order them) and the tag set (moderators
 //! manage it).
 
-use std::collections::HashSet;
+use std::{
+    collections::HashSet,
+    sync::{Arc, RwLock},
+    time::{Duration, Instant},
+};
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -18,22 +22,61 @@ use crate::{
     validate,
 };
 
+/// Every category, held in memory: there are a handful, every thread list
+/// names one, and only admins change them. Changes made through this
+/// process show at once; changes made by another replica within
+/// [`CategoryCache::MAX_AGE`].
+#[derive(Default)]
+pub struct CategoryCache {
+    held: RwLock<Option<(Instant, Arc<Vec<category::Model>>)>>,
+}
+
+impl CategoryCache {
+    pub const MAX_AGE: Duration = Duration::from_secs(30);
+
+    /// Every category, in the admins' order.
+    pub async fn all(&self, conn: &impl ConnectionTrait) -> AppResult<Arc<Vec<category::Model>>> {
+        if let Ok(held) = self.held.read()
+            && let Some((at, all)) = held.as_ref()
+            && at.elapsed() < Self::MAX_AGE
+        {
+            return Ok(all.clone());
+        }
+        let all = Arc::new(list(conn).await?);
+        if let Ok(mut held) = self.held.write() {
+            *held = Some((Instant::now(), all.clone()));
+        }
+        Ok(all)
+    }
+
+    pub async fn by_slug(
+        &self,
+        conn: &impl ConnectionTrait,
+        slug: &str,
+    ) -> AppResult<Option<category::Model>> {
+        let slug = slug.trim().to_ascii_lowercase();
+        Ok(self
+            .all(conn)
+            .await?
+            .iter()
+            .find(|c| c.slug == slug)
+            .cloned())
+    }
+
+    /// After a committed change: the next reader loads them again.
+    pub fn forget(&self) {
+        if let Ok(mut held) = self.held.write() {
+            *held = None;
+        }
+    }
+}
+
 /// Every category, in the admins' order.
 pub async fn list(conn: &impl ConnectionTrait) -> AppResult<Vec<category::Model>> {
     Ok(category::Entity::find()
         .order_by_asc(category::Column::Position)
         .order_by_asc(category::Column::Id)
         .all(conn)
-        .await?)
-}
-
-pub async fn by_slug(
-    conn: &impl ConnectionTrait,
-    slug: &str,
-) -> AppResult<Option<category::Model>> {
-    Ok(category::Entity::find()
-        .filter(category::Column::Slug.eq(slug.trim().to_ascii_lowercase()))
-        .one(conn)
         .await?)
 }
 
@@ -116,6 +159,7 @@ pub async fn create_category(
     .insert(&txn)
     .await?;
     txn.commit().await?;
+    ctx.categories.forget();
     Ok(created)
 }
 
@@ -145,6 +189,7 @@ pub async fn update_category(
     active.updated_at = Set(service::now(ctx));
     let updated = active.update(&txn).await?;
     txn.commit().await?;
+    ctx.categories.forget();
     Ok(updated)
 }
 
@@ -175,6 +220,7 @@ pub async fn reorder_categories(
     }
     let ordered = list(&txn).await?;
     txn.commit().await?;
+    ctx.categories.forget();
     Ok(ordered)
 }
 
@@ -234,6 +280,7 @@ pub async fn create_tag(
     .insert(&txn)
     .await?;
     txn.commit().await?;
+    ctx.categories.forget();
     Ok(created)
 }
 
@@ -258,6 +305,7 @@ pub async fn retire_tag(
     active.retired_at = Set(retired.then(|| service::now(ctx)));
     let updated = active.update(&txn).await?;
     txn.commit().await?;
+    ctx.categories.forget();
     Ok(updated)
 }
 

@@ -110,9 +110,13 @@ impl ForumQuery {
     /// Every category, in order.
     async fn forum_categories(&self, ctx: &Context<'_>) -> GqlResult<Vec<Category>> {
         require_user(ctx)?;
-        Ok(categories::list(&app(ctx).db)
+        let app = app(ctx);
+        Ok(app
+            .categories
+            .all(&app.db)
             .await?
-            .into_iter()
+            .iter()
+            .cloned()
             .map(Category)
             .collect())
     }
@@ -134,7 +138,7 @@ impl ForumQuery {
                     .await
                     .map_err(crate::error::AppError::from)?
             }
-            (None, Some(slug)) => categories::by_slug(db, &slug).await?,
+            (None, Some(slug)) => app(ctx).categories.by_slug(db, &slug).await?,
             (None, None) => {
                 return Err(
                     crate::error::AppError::validation("id", "give an id or a slug").into(),

@@ -9,17 +9,15 @@ use sea_orm::{
 };
 
 use super::{
-    ModerationState, ThreadList, TopPeriod, categories,
-    cursor::ThreadCursor,
-    reading::{self, Muted},
-    service,
+    ModerationState, SubscriptionLevel, SubscriptionTarget, ThreadList, TopPeriod,
+    cursor::ThreadCursor, service,
 };
 use crate::{
     auth::CurrentUser,
     context::AppContext,
     entities::{
-        forum_post as post, forum_read_state as read_state, forum_tag as tag,
-        forum_thread as thread, forum_thread_tag as thread_tag,
+        forum_post as post, forum_read_state as read_state, forum_subscription as subscription,
+        forum_tag as tag, forum_thread as thread, forum_thread_tag as thread_tag,
     },
     error::{AppError, AppResult},
 };
@@ -83,7 +81,8 @@ pub async fn threads(
     let category_id = match (&q.category_id, &q.category_slug) {
         (Some(id), _) => Some(*id),
         (None, Some(slug)) => Some(
-            categories::by_slug(&ctx.db, slug)
+            ctx.categories
+                .by_slug(&ctx.db, slug)
                 .await?
                 .ok_or(AppError::NotFound("category"))?
                 .id,
@@ -120,32 +119,35 @@ pub async fn threads(
     }
 
     // What the viewer muted stays out of their lists, unless they are
-    // looking at that very category or tag.
-    let muted: Muted = reading::muted(ctx, viewer).await?;
-    if !muted.threads.is_empty() {
-        query = query.filter(thread::Column::Id.is_not_in(muted.threads.iter().copied()));
-    }
-    if category_id.is_none() && !muted.categories.is_empty() {
-        query =
-            query.filter(thread::Column::CategoryId.is_not_in(muted.categories.iter().copied()));
-    }
-    let muted_tags: Vec<i64> = muted
-        .tags
-        .iter()
-        .copied()
-        .filter(|t| Some(*t) != tag_id)
-        .collect();
-    if !muted_tags.is_empty() {
+    // looking at that very category or tag. Subqueries keep it one statement.
+    let muted = |kind: SubscriptionTarget| {
+        Query::select()
+            .column(subscription::Column::TargetId)
+            .from(subscription::Entity)
+            .and_where(subscription::Column::UserId.eq(viewer.id))
+            .and_where(subscription::Column::TargetType.eq(kind.as_str()))
+            .and_where(subscription::Column::Level.eq(SubscriptionLevel::Muted.as_str()))
+            .to_owned()
+    };
+    query = query.filter(thread::Column::Id.not_in_subquery(muted(SubscriptionTarget::Thread)));
+    if category_id.is_none() {
         query = query.filter(
-            thread::Column::Id.not_in_subquery(
-                Query::select()
-                    .column(thread_tag::Column::ThreadId)
-                    .from(thread_tag::Entity)
-                    .and_where(thread_tag::Column::TagId.is_in(muted_tags))
-                    .to_owned(),
-            ),
+            thread::Column::CategoryId.not_in_subquery(muted(SubscriptionTarget::Category)),
         );
     }
+    let mut muted_tags = muted(SubscriptionTarget::Tag);
+    if let Some(tag_id) = tag_id {
+        muted_tags.and_where(subscription::Column::TargetId.ne(tag_id));
+    }
+    query = query.filter(
+        thread::Column::Id.not_in_subquery(
+            Query::select()
+                .column(thread_tag::Column::ThreadId)
+                .from(thread_tag::Entity)
+                .and_where(thread_tag::Column::TagId.in_subquery(muted_tags))
+                .to_owned(),
+        ),
+    );
 
     let pins = pins_first(q);
     match q.list {

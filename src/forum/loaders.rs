@@ -12,8 +12,8 @@ use async_graphql::{
     dataloader::{DataLoader, Loader},
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, sea_query::Expr,
 };
 
 use super::{
@@ -80,6 +80,7 @@ where
         CategoryLoader,
         ThreadLoader,
         PostLoader,
+        OpeningPostLoader,
         RevisionsLoader,
         ThreadTagsLoader,
         ReadInfoLoader,
@@ -150,6 +151,60 @@ impl Loader<i64> for ThreadLoader {
             .await
             .map_err(db_err)?;
         Ok(rows.into_iter().map(|t| (t.id, t)).collect())
+    }
+}
+
+/// What a thread list shows of an opening post: its excerpt, and enough
+/// to decide who may read it. Whole bodies stay in the database.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct OpeningPost {
+    pub id: i64,
+    pub author_id: i64,
+    pub moderation_state: String,
+    pub deleted: bool,
+    pub excerpt: Option<String>,
+    /// The body, only for posts written before excerpts were stored.
+    pub body: Option<String>,
+}
+
+impl OpeningPost {
+    pub fn excerpt(&self) -> String {
+        match (&self.excerpt, &self.body) {
+            (Some(excerpt), _) => excerpt.clone(),
+            (None, Some(body)) => crate::markdown::excerpt(body, super::posts::EXCERPT_CHARS),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+pub struct OpeningPostLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<i64> for OpeningPostLoader {
+    type Value = OpeningPost;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[i64]) -> LoadResult<i64, Self::Value> {
+        let rows = post::Entity::find()
+            .select_only()
+            .columns([
+                post::Column::Id,
+                post::Column::AuthorId,
+                post::Column::ModerationState,
+                post::Column::Excerpt,
+            ])
+            .column_as(post::Column::DeletedAt.is_not_null(), "deleted")
+            .column_as(
+                Expr::cust("CASE WHEN excerpt IS NULL THEN body END"),
+                "body",
+            )
+            .filter(post::Column::Id.is_in(keys.iter().copied()))
+            .into_model::<OpeningPost>()
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(rows.into_iter().map(|p| (p.id, p)).collect())
     }
 }
 

@@ -13,9 +13,9 @@ use super::{
     DEFAULT_PAGE, MAX_PAGE, ModerationState, SubscriptionLevel, SubscriptionTarget, cursor,
     lists::{self, PostPage},
     loaders::{
-        BookmarkedLoader, CategoryLoader, ForumUserLoader, LikedLoader, PostLoader, ReadInfo,
-        ReadInfoLoader, RevisionsLoader, SubscriptionKey, SubscriptionLoader, ThreadLoader,
-        ThreadTagsLoader, ViewerKey, load,
+        BookmarkedLoader, CategoryLoader, ForumUserLoader, LikedLoader, OpeningPostLoader,
+        PostLoader, ReadInfo, ReadInfoLoader, RevisionsLoader, SubscriptionKey, SubscriptionLoader,
+        ThreadLoader, ThreadTagsLoader, ViewerKey, load,
     },
     prefetch::{self, PostBatch, PostWants, ThreadBatch, ThreadWants},
     service,
@@ -29,7 +29,6 @@ use crate::{
     },
     error::AppError,
     graphql::{GqlResult, app, require_user, viewer},
-    markdown,
 };
 
 /// Shown instead of the title and body of deleted content.
@@ -167,7 +166,11 @@ impl Thread {
         let id = self.model.category_id;
         match self.batch(|b| b.categories.as_ref()) {
             Some(categories) => Ok(categories.get(&id).cloned()),
-            None => Ok(load::<CategoryLoader, _>(ctx, id).await?),
+            None => {
+                let app = app(ctx);
+                let all = app.categories.all(&app.db).await?;
+                Ok(all.iter().find(|c| c.id == id).cloned())
+            }
         }
     }
 
@@ -301,11 +304,13 @@ impl Thread {
         let (Some(id), Some(v)) = (self.model.first_post_id, viewer(ctx)) else {
             return Ok(String::new());
         };
-        Ok(self
-            .post(ctx, id)
-            .await?
-            .filter(|p| service::can_read_post_body(v, p))
-            .map(|p| markdown::excerpt(&p.body, 280))
+        let opening = match self.batch(|b| b.excerpts.as_ref()) {
+            Some(excerpts) => excerpts.get(&id).cloned(),
+            None => load::<OpeningPostLoader, _>(ctx, id).await?,
+        };
+        Ok(opening
+            .filter(|p| service::can_read_body(v, p.author_id, &p.moderation_state, p.deleted))
+            .map(|p| p.excerpt())
             .unwrap_or_default())
     }
     /// Visible posts after the viewer's last-read one (all of them when the

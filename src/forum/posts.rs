@@ -27,6 +27,14 @@ use crate::{
     markdown, validate,
 };
 
+/// The length of the opening post's excerpt in thread lists, in characters.
+pub const EXCERPT_CHARS: usize = 280;
+
+/// The stored excerpt of post `number`: opening posts only.
+pub fn stored_excerpt(number: i32, source: &str) -> Option<String> {
+    (number == 1).then(|| markdown::excerpt(source, EXCERPT_CHARS))
+}
+
 /// Where a new post goes.
 pub enum Target {
     /// A new thread; the post is its opening post.
@@ -144,6 +152,7 @@ pub async fn submit(
         quote_text: Set(quote),
         body: Set(body.source.clone()),
         body_html: Set(body.html.clone()),
+        excerpt: Set(stored_excerpt(number, &body.source)),
         like_count: Set(0),
         revision_count: Set(0),
         moderation_state: Set(state.as_str().into()),
@@ -380,9 +389,11 @@ pub async fn edit_post(
     add_revision(&txn, &p, viewer.id, p.body.clone(), None, &reason, now).await?;
     let previous_body = p.body.clone();
     let was_visible = p.moderation_state == ModerationState::Visible.as_str();
+    let number = p.number;
     let mut active: post::ActiveModel = p.into();
     active.body = Set(prepared.source.clone());
     active.body_html = Set(prepared.html.clone());
+    active.excerpt = Set(stored_excerpt(number, &prepared.source));
     active.edited_at = Set(Some(now));
     if let Some(state) = new_state {
         active.moderation_state = Set(state.as_str().into());

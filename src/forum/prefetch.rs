@@ -23,8 +23,8 @@ use async_graphql::{
 
 use super::SubscriptionTarget;
 use super::loaders::{
-    BookmarkedLoader, CategoryLoader, ForumUserLoader, LikedLoader, PostLoader, ReadInfo,
-    ReadInfoLoader, RevisionsLoader, SubscriptionKey, SubscriptionLoader, ThreadLoader,
+    BookmarkedLoader, ForumUserLoader, LikedLoader, OpeningPost, OpeningPostLoader, PostLoader,
+    ReadInfo, ReadInfoLoader, RevisionsLoader, SubscriptionKey, SubscriptionLoader, ThreadLoader,
     ThreadTagsLoader, ViewerKey,
 };
 use crate::{
@@ -68,6 +68,7 @@ pub struct ThreadWants {
     tags: bool,
     read: bool,
     posts: bool,
+    excerpts: bool,
     subscriptions: bool,
 }
 
@@ -79,7 +80,8 @@ impl ThreadWants {
             categories: any(&["category", "canReply"]),
             tags: any(&["tags"]),
             read: any(&["unreadCount", "lastReadPostNumber", "firstUnreadPostNumber"]),
-            posts: any(&["firstPost", "excerpt", "acceptedAnswer"]),
+            posts: any(&["firstPost", "acceptedAnswer"]),
+            excerpts: any(&["excerpt"]),
             subscriptions: any(&["viewerSubscription"]),
         }
     }
@@ -95,6 +97,8 @@ pub struct ThreadBatch {
     pub read: Option<HashMap<i64, ReadInfo>>,
     /// Opening posts and accepted answers, by post id.
     pub posts: Option<HashMap<i64, post::Model>>,
+    /// Opening posts' excerpts, by post id.
+    pub excerpts: Option<HashMap<i64, OpeningPost>>,
     /// The viewer's level, by thread id.
     pub subscriptions: Option<HashMap<i64, String>>,
 }
@@ -117,6 +121,7 @@ pub async fn threads(
         .flat_map(|t| [t.first_post_id, t.solved_post_id])
         .flatten()
         .collect();
+    let opening_ids: Vec<i64> = rows.iter().filter_map(|t| t.first_post_id).collect();
     let viewer_keys = thread_ids.iter().map(|id| ViewerKey {
         user_id: viewer.id,
         id: *id,
@@ -126,18 +131,27 @@ pub async fn threads(
         target: SubscriptionTarget::Thread,
         id: *id,
     });
-    let (users, categories, tags, read, posts, subscriptions) = futures::try_join!(
+    let (users, categories, tags, read, posts, excerpts, subscriptions) = futures::try_join!(
         maybe(wants.users, load_many::<ForumUserLoader, _>(ctx, user_ids)),
-        maybe(
-            wants.categories,
-            load_many::<CategoryLoader, _>(ctx, category_ids)
-        ),
+        maybe(wants.categories, async {
+            let app = crate::graphql::app(ctx);
+            let all = app.categories.all(&app.db).await?;
+            Ok(all
+                .iter()
+                .filter(|c| category_ids.contains(&c.id))
+                .map(|c| (c.id, c.clone()))
+                .collect::<HashMap<_, _>>())
+        }),
         maybe(
             wants.tags,
             load_many::<ThreadTagsLoader, _>(ctx, thread_ids.clone())
         ),
         maybe(wants.read, load_many::<ReadInfoLoader, _>(ctx, viewer_keys)),
         maybe(wants.posts, load_many::<PostLoader, _>(ctx, post_ids)),
+        maybe(
+            wants.excerpts,
+            load_many::<OpeningPostLoader, _>(ctx, opening_ids)
+        ),
         maybe(
             wants.subscriptions,
             load_many::<SubscriptionLoader, _>(ctx, subscription_keys)
@@ -149,6 +163,7 @@ pub async fn threads(
         tags,
         read: read.map(|m| m.into_iter().map(|(k, v)| (k.id, v)).collect()),
         posts,
+        excerpts,
         subscriptions: subscriptions.map(|m| m.into_iter().map(|(k, v)| (k.id, v)).collect()),
     })
 }

@@ -366,33 +366,3 @@ pub async fn delete_draft(ctx: &AppContext, viewer: &CurrentUser, key: &str) -> 
         .await?;
     Ok(deleted.rows_affected > 0)
 }
-
-/// The ids a viewer has muted, by kind, for filtering lists.
-#[derive(Default)]
-pub struct Muted {
-    pub threads: Vec<i64>,
-    pub categories: Vec<i64>,
-    pub tags: Vec<i64>,
-}
-
-pub async fn muted(ctx: &AppContext, viewer: &CurrentUser) -> AppResult<Muted> {
-    let rows: Vec<(String, i64)> = subscription::Entity::find()
-        .select_only()
-        .column(subscription::Column::TargetType)
-        .column(subscription::Column::TargetId)
-        .filter(subscription::Column::UserId.eq(viewer.id))
-        .filter(subscription::Column::Level.eq("muted"))
-        .into_tuple()
-        .all(&ctx.db)
-        .await?;
-    let mut muted = Muted::default();
-    for (kind, id) in rows {
-        match kind.as_str() {
-            "thread" => muted.threads.push(id),
-            "category" => muted.categories.push(id),
-            "tag" => muted.tags.push(id),
-            _ => {}
-        }
-    }
-    Ok(muted)
-}

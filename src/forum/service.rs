@@ -48,14 +48,33 @@ pub fn can_see_thread(viewer: &CurrentUser, t: &thread::Model) -> bool {
 }
 
 pub fn can_see_post(viewer: &CurrentUser, p: &post::Model) -> bool {
-    p.moderation_state == ModerationState::Visible.as_str()
-        || p.author_id == viewer.id
+    post_visible_to(viewer, p.author_id, &p.moderation_state)
+}
+
+fn post_visible_to(viewer: &CurrentUser, author_id: i64, moderation_state: &str) -> bool {
+    moderation_state == ModerationState::Visible.as_str()
+        || author_id == viewer.id
         || viewer.is_moderator()
 }
 
 /// A deleted post's body (and its revisions) are for moderators only.
 pub fn can_read_post_body(viewer: &CurrentUser, p: &post::Model) -> bool {
-    can_see_post(viewer, p) && (p.deleted_at.is_none() || viewer.is_moderator())
+    can_read_body(
+        viewer,
+        p.author_id,
+        &p.moderation_state,
+        p.deleted_at.is_some(),
+    )
+}
+
+/// [`can_read_post_body`] for a post known by its author, state and deletion.
+pub fn can_read_body(
+    viewer: &CurrentUser,
+    author_id: i64,
+    moderation_state: &str,
+    deleted: bool,
+) -> bool {
+    post_visible_to(viewer, author_id, moderation_state) && (!deleted || viewer.is_moderator())
 }
 
 /// Edits and deletes come from the author or a moderator.

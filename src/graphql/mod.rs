@@ -1,13 +1,14 @@
 //! The GraphQL schema: one object per domain, merged; request context
-//! helpers; and the extensions that enforce limits and error codes.
+//! helpers; and the policy around execution that enforces limits and error
+//! codes.
 
-pub mod extensions;
+pub mod policy;
 pub mod preview;
 pub mod request;
 pub mod schema;
 
 /// What resolvers return: `?` on an `AppError` keeps it as the error's
-/// source, and the `ErrorCodes` extension turns it into a coded error.
+/// source, and [`policy::execute`] turns it into a coded error.
 pub type GqlResult<T> = async_graphql::Result<T>;
 
 pub use request::{RequestAuth, app, require_user, viewer};

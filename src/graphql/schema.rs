@@ -4,10 +4,7 @@ use std::time::Duration;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, dataloader::DataLoader};
 
-use super::{
-    extensions::{AliasLimit, ErrorCodes},
-    preview::PreviewQuery,
-};
+use super::preview::PreviewQuery;
 use crate::{
     auth::{
         graphql::{AuthMutation, AuthQuery},
@@ -78,9 +75,7 @@ pub fn build_schema_with(ctx: Option<AppContext>, loader_delay: Duration) -> App
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(limits.max_recursive_depth)
-        .limit_directives(8)
-        .extension(ErrorCodes)
-        .extension(AliasLimit(limits.max_aliases));
+        .limit_directives(8);
     if let Some(ctx) = ctx {
         if !ctx.config.introspection {
             builder = builder.disable_introspection().disable_suggestions();

@@ -41,9 +41,11 @@ async fn members(app: &TestApp, prefix: &str, n: usize) -> Vec<Session> {
     out
 }
 
-/// Session lookup, muted threads, the page, then one batch each for users,
-/// categories, tags and the viewer's reading state.
-const THREAD_LIST_BUDGET: u64 = 8;
+/// Session lookup, the page (the viewer's mutes are subqueries of it), then
+/// one batch each for users, tags, the viewer's reading state and excerpts.
+/// Categories come from memory, so naming one by slug costs nothing. That is
+/// 6; the budget allows one batch split across two polls.
+const THREAD_LIST_BUDGET: u64 = 7;
 
 #[tokio::test]
 async fn the_benchmarked_thread_list_costs_a_fixed_number_of_statements() {
@@ -93,15 +95,17 @@ async fn the_benchmarked_thread_list_costs_a_fixed_number_of_statements() {
         // A DataLoader batch can split on a loaded machine (one extra
         // statement); a query per thread would add seventeen.
         assert!(costs[1] <= costs[0] + 1, "{costs:?}");
-        assert!(costs[2] <= costs[0] + 2, "{costs:?}");
+        assert!(costs[2] <= costs[0] + 1, "{costs:?}");
         assert!(costs[1] <= THREAD_LIST_BUDGET, "{costs:?}");
     })
     .await;
 }
 
-/// Session lookup, muted check, the thread, its posts, then batches for
-/// authors, category, tags, likes, bookmarks and reading state.
-const THREAD_PAGE_BUDGET: u64 = 10;
+/// Session lookup, the thread, its posts, then batches for authors, tags,
+/// likes, bookmarks and reading state (categories come from memory). That is
+/// 8; the budget allows the thread's author and the posts' authors to load
+/// in two batches instead of one.
+const THREAD_PAGE_BUDGET: u64 = 9;
 
 #[tokio::test]
 async fn the_benchmarked_thread_page_costs_a_fixed_number_of_statements() {

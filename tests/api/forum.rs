@@ -704,3 +704,88 @@ async fn a_thread_list_page_costs_the_same_statements_for_20_and_50_threads() {
     })
     .await;
 }
+
+const EXCERPTS: &str = "{ threads(first: 10) { edges { node { id excerpt } } } }";
+
+fn excerpt_of(d: &Value, thread: &str) -> Option<String> {
+    d["threads"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .find(|e| s(&e["node"]["id"]) == thread)
+        .map(|e| s(&e["node"]["excerpt"]))
+}
+
+#[tokio::test]
+async fn a_thread_excerpt_is_plain_text_follows_edits_and_hides_with_its_post() {
+    on_each_backend_trusted(|app| async move {
+        let f = setup(&app).await;
+        let author = app.researcher("ines").await;
+        let reader = app.researcher("omar").await;
+        let (thread, first) = start_thread(
+            &author,
+            &f.genomics,
+            "Imputation with the v7 array data",
+            "**Which** reference panel do you use for [imputation](https://example.org)?",
+            &[],
+        )
+        .await;
+        let list = reader.ok(EXCERPTS, json!({})).await;
+        assert_eq!(
+            excerpt_of(&list, &thread).as_deref(),
+            Some("Which reference panel do you use for imputation?")
+        );
+        // It is made once, when the post is written, and stored.
+        let stored = entities::forum_post::Entity::find_by_id(id(&first))
+            .one(&app.ctx().db)
+            .await
+            .expect("db")
+            .expect("post");
+        assert_eq!(
+            stored.excerpt.as_deref(),
+            Some("Which reference panel do you use for imputation?")
+        );
+
+        author
+            .ok(
+                EDIT_POST,
+                json!({ "i": { "postId": first, "body": "Edited: TOPMed or 1000 Genomes?", "reason": "clearer" } }),
+            )
+            .await;
+        let list = reader.ok(EXCERPTS, json!({})).await;
+        assert_eq!(
+            excerpt_of(&list, &thread).as_deref(),
+            Some("Edited: TOPMed or 1000 Genomes?")
+        );
+
+        // Posts written before excerpts were stored show one made from the body.
+        entities::forum_post::Entity::update_many()
+            .col_expr(
+                entities::forum_post::Column::Excerpt,
+                sea_orm::sea_query::Expr::value(Option::<String>::None),
+            )
+            .filter(entities::forum_post::Column::Id.eq(id(&first)))
+            .exec(&app.ctx().db)
+            .await
+            .expect("clear the excerpt");
+        let list = reader.ok(EXCERPTS, json!({})).await;
+        assert_eq!(
+            excerpt_of(&list, &thread).as_deref(),
+            Some("Edited: TOPMed or 1000 Genomes?")
+        );
+
+        // Deleting the opening post deletes the thread: it leaves the lists,
+        // and its placeholder shows the excerpt to moderators only.
+        author
+            .ok("mutation($id: ID!) { deletePost(id: $id) { id } }", json!({ "id": first }))
+            .await;
+        let list = reader.ok(EXCERPTS, json!({})).await;
+        assert_eq!(excerpt_of(&list, &thread), None);
+        let one = "query($id: ID!) { thread(id: $id) { excerpt } }";
+        let d = reader.ok(one, json!({ "id": thread })).await;
+        assert_eq!(d["thread"]["excerpt"], "");
+        let d = f.moderator.ok(one, json!({ "id": thread })).await;
+        assert_eq!(d["thread"]["excerpt"], "Edited: TOPMed or 1000 Genomes?");
+    })
+    .await;
+}

@@ -1,0 +1,196 @@
+//! The request policy around execution: the alias limit async-graphql
+//! lacks, checked on the parsed document before execution, and a stable
+//! `extensions.code` on every error after it, with internal detail kept out
+//! of responses.
+//!
+//! This is deliberately not a schema extension: with any extension
+//! registered, async-graphql wraps every field resolution in the extension
+//! chain and looks the field up in its registry, which costs more than the
+//! field itself on pages of hundreds of fields.
+
+use std::collections::{HashMap, HashSet};
+
+use async_graphql::{
+    BatchRequest, BatchResponse, Request, Response, ServerError,
+    parser::types::{ExecutableDocument, Selection, SelectionSet},
+};
+
+use super::AppSchema;
+use crate::error::AppError;
+
+/// Executes one request under the policy. Its document is parsed once: the
+/// schema reuses the parse.
+pub async fn execute(schema: &AppSchema, mut request: Request, max_aliases: usize) -> Response {
+    match request.parsed_query() {
+        Err(err) => return Response::from_errors(vec![parse_failure(err)]),
+        Ok(doc) => {
+            if let Some(err) = too_many_aliases(doc, max_aliases) {
+                return Response::from_errors(vec![err]);
+            }
+        }
+    }
+    let mut response = schema.execute(request).await;
+    for err in response.errors.iter_mut() {
+        coded(err);
+    }
+    response
+}
+
+/// [`execute`] for each operation of a batch, concurrently, in order.
+pub async fn execute_batch(
+    schema: &AppSchema,
+    batch: BatchRequest,
+    max_aliases: usize,
+) -> BatchResponse {
+    match batch {
+        BatchRequest::Single(request) => {
+            BatchResponse::Single(execute(schema, request, max_aliases).await)
+        }
+        BatchRequest::Batch(requests) => BatchResponse::Batch(
+            futures::future::join_all(
+                requests
+                    .into_iter()
+                    .map(|request| execute(schema, request, max_aliases)),
+            )
+            .await,
+        ),
+    }
+}
+
+fn with_code(mut err: ServerError, code: &str) -> ServerError {
+    let ext = err.extensions.get_or_insert_with(Default::default);
+    if ext.get("code").is_none() {
+        ext.set("code", code);
+    }
+    err
+}
+
+fn has_code(err: &ServerError) -> bool {
+    err.extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some())
+}
+
+fn parse_failure(err: ServerError) -> ServerError {
+    let code = if err.message.to_ascii_lowercase().contains("recursi") {
+        "QUERY_TOO_DEEP"
+    } else {
+        "GRAPHQL_PARSE_FAILED"
+    };
+    with_code(err, code)
+}
+
+/// Errors raised before any field ran: the document's limits, validation,
+/// and choosing the operation.
+fn classify_request_error(err: ServerError) -> ServerError {
+    let msg = err.message.to_ascii_lowercase();
+    let code = if msg.contains("recursi") || msg.contains("too deep") {
+        "QUERY_TOO_DEEP"
+    } else if msg.contains("too complex") {
+        "QUERY_TOO_COMPLEX"
+    } else if msg.contains("unknown operation named")
+        || msg.contains("operation name required")
+        || msg.contains("not configured for")
+    {
+        "BAD_REQUEST"
+    } else if msg.contains("variable") || msg.contains("invalid value") {
+        "BAD_USER_INPUT"
+    } else {
+        "GRAPHQL_VALIDATION_FAILED"
+    };
+    with_code(err, code)
+}
+
+/// Gives `err` its code, applying the error policy to an `AppError` source.
+fn coded(err: &mut ServerError) {
+    if has_code(err) {
+        return;
+    }
+    let replaced = if let Some(app) = err.source::<AppError>() {
+        // `?` on an AppError inside a resolver: apply the policy now.
+        let converted = app.to_graphql();
+        let mut new = ServerError::new(converted.message, None);
+        new.extensions = converted.extensions;
+        new.locations = std::mem::take(&mut err.locations);
+        new.path = std::mem::take(&mut err.path);
+        new
+    } else if err.source.is_some() {
+        // Some other error escaped a resolver: log it, say nothing.
+        tracing::error!(message = %err.message, path = ?err.path, "unhandled resolver error");
+        let mut new = ServerError::new("internal error", None);
+        new.locations = std::mem::take(&mut err.locations);
+        new.path = std::mem::take(&mut err.path);
+        with_code(new, "INTERNAL")
+    } else if !err.path.is_empty() {
+        // Argument coercion failures raised during execution.
+        with_code(err.clone(), "BAD_USER_INPUT")
+    } else {
+        classify_request_error(err.clone())
+    };
+    *err = replaced;
+}
+
+/// Counts aliased fields, expanding fragment spreads. Each fragment's count is
+/// memoised, so a chain of fragments spreading each other twice costs linear
+/// work, not exponential; cycles (invalid anyway) count as zero.
+struct AliasCounter<'a> {
+    doc: &'a ExecutableDocument,
+    memo: HashMap<&'a str, usize>,
+    visiting: HashSet<&'a str>,
+}
+
+impl<'a> AliasCounter<'a> {
+    fn count(&mut self, set: &'a SelectionSet) -> usize {
+        let mut total = 0usize;
+        for item in &set.items {
+            total = total.saturating_add(match &item.node {
+                Selection::Field(field) => usize::from(field.node.alias.is_some())
+                    .saturating_add(self.count(&field.node.selection_set.node)),
+                Selection::InlineFragment(frag) => self.count(&frag.node.selection_set.node),
+                Selection::FragmentSpread(spread) => {
+                    self.fragment(spread.node.fragment_name.node.as_str())
+                }
+            });
+        }
+        total
+    }
+
+    fn fragment(&mut self, name: &'a str) -> usize {
+        if let Some(n) = self.memo.get(name) {
+            return *n;
+        }
+        if !self.visiting.insert(name) {
+            return 0;
+        }
+        let n = match self.doc.fragments.get(name) {
+            Some(f) => self.count(&f.node.selection_set.node),
+            None => 0,
+        };
+        self.visiting.remove(name);
+        self.memo.insert(name, n);
+        n
+    }
+}
+
+/// Refuses operations with more aliased fields than `max`: aliases let one
+/// small request fan out into many resolver calls.
+fn too_many_aliases(doc: &ExecutableDocument, max: usize) -> Option<ServerError> {
+    for (_, op) in doc.operations.iter() {
+        let mut counter = AliasCounter {
+            doc,
+            memo: HashMap::new(),
+            visiting: HashSet::new(),
+        };
+        let aliases = counter.count(&op.node.selection_set.node);
+        if aliases > max {
+            return Some(with_code(
+                ServerError::new(
+                    format!("too many aliases: {aliases} (the limit is {max})"),
+                    None,
+                ),
+                "TOO_MANY_ALIASES",
+            ));
+        }
+    }
+    None
+}
