@@ -235,3 +235,42 @@ async fn a_thread_and_its_reply_are_found_through_search() {
     .await;
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_small_count_is_rejected_from_the_moderation_queue() {
+    require_tools();
+    let _one_at_a_time = BROWSER.lock().await;
+    // The shipped rules: a new member's first post is held, and so is a
+    // participant count from 1 to 20.
+    let app = spawn_app().await;
+    let admin = app.admin("avery").await;
+    let category = "Survey data";
+    admin
+        .ok(
+            "mutation($input: CreateCategoryInput!) { createCategory(input: $input) { id } }",
+            json!({ "input": {
+                "name": category,
+                "description": "The All of Us surveys: questions, response rates and skip patterns.",
+            } }),
+        )
+        .await;
+    let author = app
+        .user_with("lena", &[Role::Researcher], Tier::Registered)
+        .await;
+    let reader = app
+        .user_with("kofi", &[Role::Researcher], Tier::Registered)
+        .await;
+    let moderator = app.moderator("maria").await;
+    run_script(
+        &app,
+        "moderation_queue.mjs",
+        &[
+            ("AUTHOR_EMAIL", author.email.as_str()),
+            ("READER_EMAIL", reader.email.as_str()),
+            ("MODERATOR_EMAIL", moderator.email.as_str()),
+            ("CATEGORY_NAME", category),
+        ],
+    )
+    .await;
+    app.shutdown().await;
+}

@@ -23,6 +23,7 @@ import * as exemptions from './pages/exemptions.js';
 import * as workspaces from './pages/workspaces.js';
 import * as matching from './pages/matching.js';
 import * as forum from './pages/forum.js';
+import * as moderation from './pages/moderation.js';
 import { searchPage } from './pages/search.js';
 import { manageForumPage } from './pages/forum-admin.js';
 
@@ -42,6 +43,7 @@ const NAV = [
   },
   { href: '/exemptions', label: 'Exemptions', when: signedIn, match: (p) => /^\/(exemptions|requests)(\/|$)/.test(p) },
   { href: '/review/exemptions', label: 'Review', when: (s) => s.isReviewer },
+  { href: '/moderation', label: 'Moderation', when: (s) => s.isModerator },
   { href: '/reports', label: 'Reports', when: signedIn, match: (p) => /^\/(reports|publications|staff\/reports)(\/|$)/.test(p) },
 ];
 
@@ -125,6 +127,11 @@ route('/forum/manage', manageForumPage, {
   title: 'Forum set-up',
 });
 route('/search', searchPage, { auth: true, title: 'Search' });
+
+const moderators = { allow: (s) => s.isModerator, deniedText: 'The moderation queue is for forum moderators.' };
+route('/moderation', moderation.queuePage, { auth: true, ...moderators, title: 'Moderation queue' });
+route('/moderation/log', moderation.auditLogPage, { auth: true, ...moderators, title: 'Moderation audit log' });
+route('/moderation/:id', moderation.itemPage, { auth: true, ...moderators });
 route('/sign-up', auth.signUp, { title: 'Create an account' });
 route('/check-email', auth.checkEmail, { title: 'Check your email' });
 route('/verify', auth.verify, { title: 'Confirm your email' });

@@ -5,7 +5,7 @@
 // Set up by tests/browser.rs: AUTHOR_EMAIL and REPLIER_EMAIL are verified
 // researchers; CATEGORY_NAME is a forum category.
 
-import { check, scenario, signIn, unique } from './lib.mjs';
+import { check, openNewThread, scenario, signIn, unique } from './lib.mjs';
 
 const authorEmail = process.env.AUTHOR_EMAIL;
 const replierEmail = process.env.REPLIER_EMAIL;
@@ -19,10 +19,7 @@ await scenario('forum-search', async ({ newPage, shot }) => {
   // The author posts a thread from the category page.
   const author = await newPage();
   await signIn(author, authorEmail);
-  await author.goto('/');
-  await author.getByRole('link', { name: categoryName }).first().click();
-  await author.getByRole('heading', { name: categoryName }).waitFor();
-  await author.getByRole('link', { name: 'New thread' }).click();
+  await openNewThread(author, categoryName);
   await author.getByLabel('Title').fill(title);
   await author.getByLabel('Body').fill(`I need **condition_occurrence** rows for ${word} visits in the Dataset Builder. Which concept set should I start from?`);
   await author.getByRole('tab', { name: 'Preview' }).click();

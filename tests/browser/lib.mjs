@@ -171,3 +171,16 @@ export async function signIn(page, email, password = PASSWORD) {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
+
+/** Opens a category from the forum's home page. */
+export async function openCategory(page, categoryName) {
+  await page.goto('/');
+  await page.getByRole('link', { name: categoryName }).first().click();
+  await page.getByRole('heading', { name: categoryName }).waitFor();
+}
+
+/** Opens the new-thread form of a category. */
+export async function openNewThread(page, categoryName) {
+  await openCategory(page, categoryName);
+  await page.getByRole('link', { name: 'New thread' }).click();
+}

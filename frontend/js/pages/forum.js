@@ -2,6 +2,7 @@
 // the new-thread composer, a thread with its replies, and bookmarks.
 
 import { gql } from '../api.js';
+import { POST_MODERATION_FIELDS, flagControl, moderationNotice, postModeratorTools, threadModeratorTools } from '../components/forum-moderation.js';
 import { markdownField } from '../components/markdown.js';
 import { navigate, setTitle } from '../router.js';
 import { session } from '../session.js';
@@ -38,7 +39,7 @@ const THREAD_SUMMARY = `id title link createdAt lastActivityAt replyCount viewCo
   moderationState excerpt unreadCount lastReadPostNumber firstUnreadPostNumber
   category { id name slug link } tags { id name } author { id handle displayName } lastPoster { handle displayName }`;
 const POST_FIELDS = `id number link body bodyHtml quote createdAt editedAt revisionCount likeCount likedByViewer bookmarked
-  isAcceptedAnswer deleted moderationState canEdit
+  isAcceptedAnswer deleted moderationState canEdit ${POST_MODERATION_FIELDS}
   author { id handle displayName } replyTo { id number link author { handle displayName } }`;
 
 const LEVELS = [
@@ -505,6 +506,9 @@ function postArticle(post, ctx) {
     post.deleted && (session.isModerator || (post.author && session.user && post.author.id === session.user.id))
       ? h('button', { type: 'button', class: 'btn btn-small', onclick: () => run('mutation RestorePost($id: ID!) { restorePost(id: $id) { id } }', { id: post.id }, 'Restored.') }, 'Restore')
       : null,
+    // Members flag others' posts; moderators hide or publish in place.
+    session.user && !post.deleted && post.author?.id !== session.user.id ? flagControl(post, () => ctx.reload(post.id)) : null,
+    post.deleted ? null : postModeratorTools(post, () => ctx.reload(post.id)),
   );
 
   const body = h('div', { class: 'post-body' });
@@ -605,6 +609,7 @@ function postArticle(post, ctx) {
         post.deleted ? badge('Deleted', 'danger') : null,
       ),
     ),
+    moderationNotice(post),
     body,
     history,
     actions,
@@ -833,6 +838,7 @@ export async function threadPage({ view, params, query, hash }) {
         { class: 'sidebar stack', 'aria-label': 'Thread tools' },
         h('section', { class: 'card' }, subscriptionControl('THREAD', t.id, t.viewerSubscription, 'Notifications for this thread'), h('p', { class: 'meta' }, 'Started ', time(t.createdAt), t.author ? ` by ${t.author.displayName}` : '')),
         editPanel,
+        threadModeratorTools(t, editData?.forumCategories || [], () => ctx.reload()),
       ),
     ),
   );
