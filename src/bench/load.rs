@@ -52,7 +52,8 @@ pub struct Outcome {
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub p99_ms: f64,
-    /// Throughput as a fraction of the `/healthz` floor of the same run.
+    /// Throughput as a fraction of the `/healthz` floor of the same run (the
+    /// mean of the floor measured first and last).
     pub ratio_to_floor: Option<f64>,
     /// The first failure seen, to explain a non-zero failure count.
     pub first_failure: Option<String>,

@@ -107,6 +107,11 @@ struct Report {
     cores: usize,
     started_at: String,
     scenarios: Vec<Outcome>,
+    /// The floor measured first and last, and how far apart the two are
+    /// (as a fraction of their mean): the machine's drift during the run.
+    floor_first: Option<f64>,
+    floor_last: Option<f64>,
+    floor_drift: Option<f64>,
     server_peak_rss_mib: Option<f64>,
     server_rss_mib: Option<f64>,
 }
@@ -289,7 +294,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     };
     let started_at = chrono::Utc::now().to_rfc3339();
     let mut outcomes: Vec<Outcome> = Vec::new();
-    for scenario in scenarios {
+    let floor_again = Scenario {
+        name: "healthz (floor, again)".into(),
+        request: Request::Get("/healthz".into()),
+    };
+    for scenario in scenarios.into_iter().chain([floor_again]) {
         let wanted = args.only.is_empty()
             || scenario.name.starts_with("healthz")
             || args.only.iter().any(|o| scenario.name.contains(o.as_str()));
@@ -299,10 +308,19 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         eprintln!("running {} …", scenario.name);
         outcomes.push(load::run(&base, &scenario, settings).await);
     }
-    let floor = outcomes
-        .first()
-        .map(|o| o.requests_per_second)
+    // The floor runs first and last; every ratio is against the mean of the
+    // two, so a machine that speeds up or slows down during the run skews
+    // the ratios less, and the drift between them is reported.
+    let floor_first = outcomes.first().map(|o| o.requests_per_second);
+    let floor_last = outcomes.last().map(|o| o.requests_per_second);
+    let floor = floor_first
+        .zip(floor_last)
+        .map(|(a, b)| (a + b) / 2.0)
         .filter(|r| *r > 0.0);
+    let floor_drift = floor_first
+        .zip(floor_last)
+        .zip(floor)
+        .map(|((a, b), mean)| (a - b).abs() / mean);
     for o in outcomes.iter_mut() {
         o.ratio_to_floor = floor.map(|f| o.requests_per_second / f);
     }
@@ -320,6 +338,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         server_peak_rss_mib: args.pid.and_then(load::peak_rss_mib),
         server_rss_mib: args.pid.and_then(load::rss_mib),
         scenarios: outcomes,
+        floor_first,
+        floor_last,
+        floor_drift,
     };
     if let Some(label) = &report.label {
         println!("{label}");
@@ -329,6 +350,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         report.concurrency, report.seconds, report.warmup_seconds, report.cores
     );
     print!("{}", load::table(&report.scenarios));
+    if let Some(drift) = report.floor_drift {
+        println!(
+            "ratios are to the mean floor of the first and last runs; they differ by {:.0}%",
+            drift * 100.0
+        );
+    }
     if let Some(peak) = report.server_peak_rss_mib {
         println!(
             "server peak RSS {peak:.0} MiB (now {:.0} MiB)",
