@@ -230,14 +230,12 @@ async fn graphql_get(
         return poem::web::Html(GraphiQLSource::build().endpoint("/graphql").finish())
             .into_response();
     };
-    let doc = match async_graphql::parser::parse_query(&query) {
+    // Parsed once: the policy and the schema reuse this parse.
+    let mut request = async_graphql::Request::new(query);
+    let doc = match request.parsed_query() {
         Ok(doc) => doc,
         Err(e) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                "GRAPHQL_PARSE_FAILED",
-                &e.to_string(),
-            );
+            return error_response(StatusCode::BAD_REQUEST, "GRAPHQL_PARSE_FAILED", &e.message);
         }
     };
     let has_mutation = doc
@@ -251,7 +249,6 @@ async fn graphql_get(
             "mutations must be sent with POST",
         );
     }
-    let mut request = async_graphql::Request::new(query);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }

@@ -63,6 +63,14 @@ impl CategoryCache {
             .cloned())
     }
 
+    pub async fn by_id(
+        &self,
+        conn: &impl ConnectionTrait,
+        id: i64,
+    ) -> AppResult<Option<category::Model>> {
+        Ok(self.all(conn).await?.iter().find(|c| c.id == id).cloned())
+    }
+
     /// After a committed change: the next reader loads them again.
     pub fn forget(&self) {
         if let Ok(mut held) = self.held.write() {
@@ -280,7 +288,6 @@ pub async fn create_tag(
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    ctx.categories.forget();
     Ok(created)
 }
 
@@ -305,7 +312,6 @@ pub async fn retire_tag(
     active.retired_at = Set(retired.then(|| service::now(ctx)));
     let updated = active.update(&txn).await?;
     txn.commit().await?;
-    ctx.categories.forget();
     Ok(updated)
 }
 

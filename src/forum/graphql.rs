@@ -129,16 +129,14 @@ impl ForumQuery {
         slug: Option<String>,
     ) -> GqlResult<Option<Category>> {
         require_user(ctx)?;
-        let db = &app(ctx).db;
+        let app = app(ctx);
         let found = match (id, slug) {
             (Some(id), _) => {
-                use sea_orm::EntityTrait;
-                crate::entities::forum_category::Entity::find_by_id(validate::id("id", &id)?)
-                    .one(db)
-                    .await
-                    .map_err(crate::error::AppError::from)?
+                app.categories
+                    .by_id(&app.db, validate::id("id", &id)?)
+                    .await?
             }
-            (None, Some(slug)) => app(ctx).categories.by_slug(db, &slug).await?,
+            (None, Some(slug)) => app.categories.by_slug(&app.db, &slug).await?,
             (None, None) => {
                 return Err(
                     crate::error::AppError::validation("id", "give an id or a slug").into(),

@@ -22,9 +22,9 @@ use super::{
 };
 use crate::{
     entities::{
-        forum_bookmark as bookmark, forum_category as category, forum_post as post,
-        forum_post_revision as revision, forum_reaction as reaction,
-        forum_subscription as subscription, forum_tag as tag, forum_thread as thread, user,
+        forum_bookmark as bookmark, forum_post as post, forum_post_revision as revision,
+        forum_reaction as reaction, forum_subscription as subscription, forum_tag as tag,
+        forum_thread as thread, user,
     },
     error::{AppError, AppResult},
 };
@@ -77,7 +77,6 @@ where
     }
     add!(
         ForumUserLoader,
-        CategoryLoader,
         ThreadLoader,
         PostLoader,
         OpeningPostLoader,
@@ -116,24 +115,6 @@ impl Loader<i64> for ForumUserLoader {
 pub struct ViewerKey {
     pub user_id: i64,
     pub id: i64,
-}
-
-pub struct CategoryLoader {
-    db: DatabaseConnection,
-}
-
-impl Loader<i64> for CategoryLoader {
-    type Value = category::Model;
-    type Error = Arc<AppError>;
-
-    async fn load(&self, keys: &[i64]) -> LoadResult<i64, Self::Value> {
-        let rows = category::Entity::find()
-            .filter(category::Column::Id.is_in(keys.iter().copied()))
-            .all(&self.db)
-            .await
-            .map_err(db_err)?;
-        Ok(rows.into_iter().map(|c| (c.id, c)).collect())
-    }
 }
 
 pub struct ThreadLoader {

@@ -13,9 +13,9 @@ use super::{
     DEFAULT_PAGE, MAX_PAGE, ModerationState, SubscriptionLevel, SubscriptionTarget, cursor,
     lists::{self, PostPage},
     loaders::{
-        BookmarkedLoader, CategoryLoader, ForumUserLoader, LikedLoader, OpeningPostLoader,
-        PostLoader, ReadInfo, ReadInfoLoader, RevisionsLoader, SubscriptionKey, SubscriptionLoader,
-        ThreadLoader, ThreadTagsLoader, ViewerKey, load,
+        BookmarkedLoader, ForumUserLoader, LikedLoader, OpeningPostLoader, PostLoader, ReadInfo,
+        ReadInfoLoader, RevisionsLoader, SubscriptionKey, SubscriptionLoader, ThreadLoader,
+        ThreadTagsLoader, ViewerKey, load,
     },
     prefetch::{self, PostBatch, PostWants, ThreadBatch, ThreadWants},
     service,
@@ -168,8 +168,7 @@ impl Thread {
             Some(categories) => Ok(categories.get(&id).cloned()),
             None => {
                 let app = app(ctx);
-                let all = app.categories.all(&app.db).await?;
-                Ok(all.iter().find(|c| c.id == id).cloned())
+                Ok(app.categories.by_id(&app.db, id).await?)
             }
         }
     }
@@ -738,7 +737,10 @@ impl Subscription {
         if self.0.target_type != "category" {
             return Ok(None);
         }
-        Ok(load::<CategoryLoader, _>(ctx, self.0.target_id)
+        let app = app(ctx);
+        Ok(app
+            .categories
+            .by_id(&app.db, self.0.target_id)
             .await?
             .map(Category))
     }

@@ -30,7 +30,7 @@ use crate::{
     error::AppError,
     forum::{
         ModerationState,
-        loaders::{CategoryLoader, PostLoader, ThreadLoader, load},
+        loaders::{PostLoader, ThreadLoader, load},
         objects::{Category, Post, Thread},
         service as forum,
     },
@@ -273,7 +273,10 @@ impl ModerationItem {
         let Some(t) = load::<ThreadLoader, _>(ctx, self.0.thread_id).await? else {
             return Ok(None);
         };
-        Ok(load::<CategoryLoader, _>(ctx, t.category_id)
+        let app = app(ctx);
+        Ok(app
+            .categories
+            .by_id(&app.db, t.category_id)
             .await?
             .map(Category))
     }
