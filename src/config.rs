@@ -53,6 +53,7 @@ pub struct Config {
     pub run_worker: bool,
     /// Per-action rate limits (off only for load benchmarks).
     pub rate_limits: bool,
+    pub response_cache: ResponseCacheConfig,
     pub frontend_dir: Option<PathBuf>,
     pub log_json: bool,
     /// Approvals an exemption request needs (1 or 2).
@@ -82,6 +83,18 @@ fn bad(var: &str, problem: impl Into<String>) -> ConfigError {
         var: var.to_string(),
         problem: problem.into(),
     }
+}
+
+/// The cache of whole responses to read-only forum queries
+/// (`graphql::cache`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResponseCacheConfig {
+    /// Memory for cached bodies; 0 turns the cache off.
+    pub max_bytes: u64,
+    /// The longest a response is reused. It bounds what no change counter
+    /// sees: the passing of time (a session's expiry, an edit window), and
+    /// writes by other processes on SQLite (the command line).
+    pub max_age: Duration,
 }
 
 /// Reads variables through a lookup function so tests can pass a map.
@@ -308,6 +321,17 @@ impl Config {
             )?,
             run_worker: vars.flag("COMMONS_WORKER", true)?,
             rate_limits: vars.flag("COMMONS_RATE_LIMITS", true)?,
+            response_cache: ResponseCacheConfig {
+                max_bytes: vars.range("COMMONS_RESPONSE_CACHE_MIB", 64, 0, 64 * 1024)? as u64
+                    * 1024
+                    * 1024,
+                max_age: Duration::from_secs(vars.range(
+                    "COMMONS_RESPONSE_CACHE_SECONDS",
+                    10,
+                    1,
+                    3600,
+                )? as u64),
+            },
             frontend_dir: vars.get("COMMONS_FRONTEND_DIR").map(PathBuf::from),
             log_json: vars.flag("COMMONS_LOG_JSON", production)?,
             exemption_approvals,

@@ -28,6 +28,10 @@ pub struct AppContext {
     /// Unix time of the last scheduler scan.
     pub last_schedule_scan: Arc<AtomicI64>,
     pub categories: Arc<crate::forum::categories::CategoryCache>,
+    /// What has changed since a cached response was built.
+    pub changes: Arc<crate::changes::Changes>,
+    /// Whole responses to forum reads, per session.
+    pub responses: Arc<crate::graphql::cache::ResponseCache>,
 }
 
 impl AppContext {

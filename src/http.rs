@@ -16,8 +16,9 @@ use serde_json::json;
 
 use crate::{
     auth::{graphql::SESSION_COOKIE, service as auth},
+    changes::Change,
     context::AppContext,
-    graphql::{AppSchema, RequestAuth, policy},
+    graphql::{AppSchema, RequestAuth, cache, policy},
     jobs::queue,
 };
 
@@ -178,31 +179,141 @@ async fn graphql_post(
             return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", "empty batch");
         }
     }
+    let mut items = match batch {
+        BatchRequest::Single(request) => return serve_single(ctx, schema, req, request).await,
+        BatchRequest::Batch(items) => items,
+    };
     let auth = match request_auth(ctx, req).await {
         Ok(auth) => auth,
         Err(resp) => return resp,
     };
-    let response =
-        policy::execute_batch(schema, batch.data(auth), ctx.config.limits.max_aliases).await;
+    let viewer = auth.user.as_ref().map(|u| u.id);
+    let mut changes: Vec<Change> = items
+        .iter_mut()
+        .filter_map(|item| cache::change_made_by(item.parsed_query().ok()?, viewer))
+        .collect();
+    changes.dedup();
+    let batch = BatchRequest::Batch(items).data(auth);
+    let response = policy::execute_batch(schema, batch, ctx.config.limits.max_aliases).await;
+    for change in changes {
+        ctx.changes.committed(&ctx.db, change).await;
+    }
     batch_to_response(response)
+}
+
+/// `Cache-Control: no-cache` on a request (a browser's hard reload) asks
+/// for a freshly executed response.
+fn wants_fresh(req: &Request) -> bool {
+    req.headers()
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|directive| {
+            let directive = directive.trim();
+            directive.eq_ignore_ascii_case("no-cache") || directive.eq_ignore_ascii_case("no-store")
+        })
+}
+
+/// How the response cache answered, as an RFC 9211 `Cache-Status`.
+const CACHE_STATUS: &str = "cache-status";
+
+/// One operation: from the response cache when it may be
+/// (`graphql::cache`), otherwise executed under the policy. A mutation's
+/// change is recorded once it has run, before the caller hears back, so
+/// the caller's next read is never served from before it.
+async fn serve_single(
+    ctx: &AppContext,
+    schema: &AppSchema,
+    req: &Request,
+    mut request: async_graphql::Request,
+) -> Response {
+    let token = bearer_or_cookie(req).map(|(token, _)| token);
+    let fresh = wants_fresh(req);
+    let key = match &token {
+        Some(token) if !fresh => ctx.responses.key_for(token, &mut request),
+        _ => None,
+    };
+    if let Some(key) = &key
+        && let Some(body) = ctx.responses.get(key, &ctx.changes, ctx.clock.now())
+    {
+        return json_response(body, Some("commons; hit"));
+    }
+    let auth = match request_auth(ctx, req).await {
+        Ok(auth) => auth,
+        Err(resp) => return resp,
+    };
+    let viewer = auth.user.as_ref().map(|u| u.id);
+    let change = request
+        .parsed_query()
+        .ok()
+        .and_then(|doc| cache::change_made_by(doc, viewer));
+    // Read before executing: a change that commits meanwhile moves the
+    // counters past this version, so what this request saw is never reused.
+    let version = viewer.map(|id| (id, ctx.changes.version(id)));
+    let made_at = ctx.clock.now();
+    let response = policy::execute(schema, request.data(auth), ctx.config.limits.max_aliases).await;
+    if let Some(change) = change {
+        ctx.changes.committed(&ctx.db, change).await;
+    }
+    let keep = response.is_ok() && response.http_headers.is_empty();
+    let headers: Vec<_> = response
+        .http_headers
+        .iter()
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect();
+    let body = match serialized(&response) {
+        Ok(body) => body,
+        Err(resp) => return resp,
+    };
+    let status = match (key, version) {
+        (Some(key), Some((user_id, version))) if keep => {
+            ctx.responses
+                .put(key, body.clone(), user_id, version, made_at);
+            Some("commons; fwd=miss; stored")
+        }
+        (Some(_), _) => Some("commons; fwd=miss"),
+        (None, _) if fresh => Some("commons; fwd=request"),
+        (None, _) => None,
+    };
+    let mut resp = json_response(body, status);
+    for (name, value) in headers {
+        resp.headers_mut().append(name, value);
+    }
+    resp
+}
+
+fn json_response(body: bytes::Bytes, cache_status: Option<&'static str>) -> Response {
+    let mut resp = Response::builder()
+        .content_type("application/json")
+        .body(Body::from_bytes(body));
+    if let Some(status) = cache_status {
+        resp.headers_mut()
+            .insert(CACHE_STATUS, HeaderValue::from_static(status));
+    }
+    resp
+}
+
+fn serialized(response: &impl serde::Serialize) -> Result<bytes::Bytes, Response> {
+    serde_json::to_vec(response)
+        .map(bytes::Bytes::from)
+        .map_err(|e| {
+            tracing::error!(error = %e, "could not serialise a GraphQL response");
+            error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+            )
+        })
 }
 
 fn batch_to_response(response: BatchResponse) -> Response {
     let headers = response.http_headers_iter().collect::<Vec<_>>();
-    let body = match serde_json::to_string(&response) {
+    let body = match serialized(&response) {
         Ok(body) => body,
-        Err(e) => {
-            tracing::error!(error = %e, "could not serialise a GraphQL response");
-            return error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "internal error",
-            );
-        }
+        Err(resp) => return resp,
     };
-    let mut resp = Response::builder()
-        .content_type("application/json")
-        .body(body);
+    let mut resp = json_response(body, None);
     for (name, value) in headers {
         resp.headers_mut().append(name, value);
     }
@@ -264,12 +375,7 @@ async fn graphql_get(
             }
         }
     }
-    let auth = match request_auth(ctx, req).await {
-        Ok(auth) => auth,
-        Err(resp) => return resp,
-    };
-    let response = policy::execute(schema, request.data(auth), ctx.config.limits.max_aliases).await;
-    batch_to_response(BatchResponse::Single(response))
+    serve_single(ctx, schema, req, request).await
 }
 
 #[handler]
@@ -360,7 +466,11 @@ async fn unsubscribe_post(
     Data(ctx): Data<&AppContext>,
 ) -> Response {
     let token = params.token.unwrap_or_default();
-    match crate::digest::unsubscribe::apply(ctx, &token).await {
+    let outcome = crate::digest::unsubscribe::apply(ctx, &token).await;
+    if matches!(outcome, Ok(true)) {
+        ctx.changes.committed(&ctx.db, Change::Shared).await;
+    }
+    match outcome {
         Ok(true) => plain_page(
             StatusCode::OK,
             "You are unsubscribed",

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod bench;
+pub mod changes;
 pub mod clock;
 pub mod commands;
 pub mod config;
@@ -108,6 +109,7 @@ impl App {
             Some(search) => search,
             None => open_search(&config.search).await?,
         };
+        let responses = Arc::new(graphql::cache::ResponseCache::new(config.response_cache));
         let ctx = AppContext {
             db,
             config: Arc::new(config),
@@ -119,6 +121,8 @@ impl App {
             jobs_wakeup: Arc::new(Notify::new()),
             last_schedule_scan: Arc::default(),
             categories: Arc::default(),
+            changes: Arc::default(),
+            responses,
         };
         let schema = graphql::schema::build_schema_with(
             Some(ctx.clone()),
@@ -150,11 +154,19 @@ impl App {
             .config
             .run_worker
             .then(|| tokio::spawn(Worker::new(self.ctx.clone()).run(stop_rx)));
+        // Other replicas' changes, on PostgreSQL; nothing to do on SQLite.
+        let listener = tokio::spawn({
+            let categories = self.ctx.categories.clone();
+            changes::listen(self.ctx.db.clone(), self.ctx.changes.clone(), move || {
+                categories.forget()
+            })
+        });
         let routes = http::routes(self.ctx.clone(), self.schema);
         Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(routes, shutdown, Some(Duration::from_secs(20)))
             .await?;
         let _ = stop_tx.send(true);
+        listener.abort();
         if let Some(worker) = worker {
             let _ = worker.await;
         }

@@ -27,6 +27,16 @@ pub enum Request {
         variables: Arc<dyn Fn(u64) -> Value + Send + Sync>,
         token: Arc<dyn Fn(u64) -> String + Send + Sync>,
     },
+    /// The inner request with `Cache-Control: no-cache`: executed by the
+    /// server whatever its response cache holds.
+    Fresh(Box<Request>),
+    /// `rare` as every `every`-th request, `common` otherwise: reads with
+    /// writes among them.
+    OneIn {
+        every: u64,
+        rare: Box<Request>,
+        common: Box<Request>,
+    },
 }
 
 #[derive(Clone)]
@@ -71,7 +81,30 @@ async fn send(
     request: &Request,
     n: u64,
 ) -> Result<(), String> {
+    send_as(client, base, request, n, false).await
+}
+
+async fn send_as(
+    client: &reqwest::Client,
+    base: &str,
+    request: &Request,
+    n: u64,
+    fresh: bool,
+) -> Result<(), String> {
     match request {
+        Request::Fresh(inner) => Box::pin(send_as(client, base, inner, n, true)).await,
+        Request::OneIn {
+            every,
+            rare,
+            common,
+        } => {
+            let pick = if n.is_multiple_of((*every).max(1)) {
+                rare
+            } else {
+                common
+            };
+            Box::pin(send_as(client, base, pick, n, fresh)).await
+        }
         Request::Get(path) => {
             let resp = client
                 .get(format!("{base}{path}"))
@@ -89,12 +122,12 @@ async fn send(
             query,
             variables,
             token,
-        } => graphql(client, base, query, variables(n), token.as_deref()).await,
+        } => graphql(client, base, query, variables(n), token.as_deref(), fresh).await,
         Request::GraphqlAs {
             query,
             variables,
             token,
-        } => graphql(client, base, query, variables(n), Some(&token(n))).await,
+        } => graphql(client, base, query, variables(n), Some(&token(n)), fresh).await,
     }
 }
 
@@ -104,12 +137,16 @@ async fn graphql(
     query: &str,
     variables: Value,
     token: Option<&str>,
+    fresh: bool,
 ) -> Result<(), String> {
     let mut req = client
         .post(format!("{base}/graphql"))
         .json(&serde_json::json!({ "query": query, "variables": variables }));
     if let Some(token) = token {
         req = req.bearer_auth(token);
+    }
+    if fresh {
+        req = req.header(reqwest::header::CACHE_CONTROL, "no-cache");
     }
     let resp = req.send().await.map_err(|e| e.to_string())?;
     let status = resp.status();

@@ -89,6 +89,9 @@ pub const REVIEWER_QUEUE: &str = r#"query Queue {
   }
 }"#;
 
+/// In the mixed scenario, one request in this many is a reply.
+const REPLY_EVERY: u64 = 50;
+
 const SEARCHES: &[(&str, Option<&str>)] = &[
     ("polygenc score", Some("genomics")),
     ("cohrt builder", None),
@@ -233,6 +236,33 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             token: Arc::new(token_for.clone()),
         };
 
+    let thread_list = as_viewer(THREAD_LIST, {
+        let slugs = slugs.clone();
+        Arc::new(move |n| json!({ "category": slugs[(n as usize / 7) % slugs.len()] }))
+    });
+    let thread_page = as_viewer(THREAD_PAGE, {
+        let threads = threads.clone();
+        Arc::new(move |n| json!({ "id": threads[(n as usize) % threads.len()] }))
+    });
+    let create_reply = as_viewer(CREATE_REPLY, {
+        let threads = threads.clone();
+        Arc::new(move |n| {
+            json!({ "input": {
+                "threadId": threads[(n as usize) % threads.len()],
+                "body": format!(
+                    "Thanks, that helped. For the record, run {n} used **CDR v8** and \
+                     the `person_id` join:\n\n```sql\nSELECT person_id FROM cohort LIMIT {n}\n```"
+                ),
+            } })
+        })
+    });
+    let fresh = |request: &Request| Request::Fresh(Box::new(request.clone()));
+
+    // Lists and pages are measured three ways: as clients send them (a
+    // session re-reading what has not changed is answered from the response
+    // cache), executed every time (`Cache-Control: no-cache`), and with a
+    // reply among every REPLY_EVERY requests, each of which invalidates
+    // every cached read.
     let scenarios: Vec<Scenario> = vec![
         Scenario {
             name: "healthz (floor)".into(),
@@ -240,32 +270,31 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         },
         Scenario {
             name: "thread list (20)".into(),
-            request: as_viewer(THREAD_LIST, {
-                let slugs = slugs.clone();
-                Arc::new(move |n| json!({ "category": slugs[(n as usize / 7) % slugs.len()] }))
-            }),
+            request: thread_list.clone(),
+        },
+        Scenario {
+            name: "thread list (20), executed".into(),
+            request: fresh(&thread_list),
+        },
+        Scenario {
+            name: format!("thread list (20), 1 in {REPLY_EVERY} a reply"),
+            request: Request::OneIn {
+                every: REPLY_EVERY,
+                rare: Box::new(create_reply.clone()),
+                common: Box::new(thread_list.clone()),
+            },
         },
         Scenario {
             name: "thread page (20 posts)".into(),
-            request: as_viewer(THREAD_PAGE, {
-                let threads = threads.clone();
-                Arc::new(move |n| json!({ "id": threads[(n as usize) % threads.len()] }))
-            }),
+            request: thread_page.clone(),
+        },
+        Scenario {
+            name: "thread page (20 posts), executed".into(),
+            request: fresh(&thread_page),
         },
         Scenario {
             name: "create reply".into(),
-            request: as_viewer(CREATE_REPLY, {
-                let threads = threads.clone();
-                Arc::new(move |n| {
-                    json!({ "input": {
-                        "threadId": threads[(n as usize) % threads.len()],
-                        "body": format!(
-                            "Thanks, that helped. For the record, run {n} used **CDR v8** and \
-                             the `person_id` join:\n\n```sql\nSELECT person_id FROM cohort LIMIT {n}\n```"
-                        ),
-                    } })
-                })
-            }),
+            request: create_reply,
         },
         Scenario {
             name: "search (typo + filter)".into(),

@@ -2,6 +2,7 @@
 //! helpers; and the policy around execution that enforces limits and error
 //! codes.
 
+pub mod cache;
 pub mod policy;
 pub mod preview;
 pub mod request;

@@ -104,6 +104,13 @@ impl Worker {
 
     async fn process(&self, job: ClaimedJob) -> AppResult<()> {
         let outcome = super::dispatch::run(&self.ctx, &job.kind, &job.payload).await;
+        if changes_forum_reads(&job.kind) {
+            // Whatever the job wrote has committed; cached reads are stale.
+            self.ctx
+                .changes
+                .committed(&self.ctx.db, crate::changes::Change::Shared)
+                .await;
+        }
         let now = self.ctx.clock.now();
         let backend = self.ctx.db.get_database_backend();
         let p = |n: usize| match backend {
@@ -171,6 +178,17 @@ impl Worker {
         txn.commit().await?;
         Ok(())
     }
+}
+
+/// Whether a job of `kind` may change what the forum's cached reads show.
+/// Mail, digests (which record only what they sent), search updates (search
+/// results are never cached) and exemption reminders do not; any other kind,
+/// including one added later, counts as a shared change.
+fn changes_forum_reads(kind: &str) -> bool {
+    !(kind == "mail"
+        || kind == "digest.send"
+        || kind.starts_with("search.")
+        || kind == crate::exemptions::reminders::JOB_KIND)
 }
 
 /// Search updates must survive an outage of any length: they retry (hourly

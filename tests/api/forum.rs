@@ -486,6 +486,7 @@ async fn writes_are_refused_with_reasons() {
         forum::threads::set_locked(&app.ctx().db, app.ctx(), &maria, id(&thread), true)
             .await
             .expect("lock");
+            app.changed();
         let resp = james
             .gql(CREATE_POST, json!({ "i": { "threadId": thread, "body": "One more thing" } }))
             .await;
@@ -501,6 +502,7 @@ async fn writes_are_refused_with_reasons() {
         let err = forum::threads::set_locked(&app.ctx().db, app.ctx(), &james_user, id(&thread), false)
             .await
             .expect_err("not a moderator");
+            app.changed();
         assert_eq!(err.code(), "FORBIDDEN");
 
         // Admin-only and moderator-only mutations.
@@ -665,7 +667,7 @@ async fn a_thread_list_page_costs_the_same_statements_for_20_and_50_threads() {
         let mut counts = Vec::new();
         for n in [20, 50, 20] {
             let before = app.statements();
-            let d = reader.ok(THREAD_PAGE, json!({ "n": n })).await;
+            let d = reader.ok_executed(THREAD_PAGE, json!({ "n": n })).await;
             let used = app.statements() - before;
             let edges = d["threads"]["edges"].as_array().expect("edges");
             assert_eq!(edges.len(), n as usize);
@@ -694,10 +696,10 @@ async fn a_thread_list_page_costs_the_same_statements_for_20_and_50_threads() {
             reply(member, busy, &format!("Reply {k}")).await;
         }
         let before = app.statements();
-        reader.ok(page, json!({ "id": busy, "n": 3 })).await;
+        reader.ok_executed(page, json!({ "id": busy, "n": 3 })).await;
         let small = app.statements() - before;
         let before = app.statements();
-        reader.ok(page, json!({ "id": busy, "n": 11 })).await;
+        reader.ok_executed(page, json!({ "id": busy, "n": 11 })).await;
         let large = app.statements() - before;
         eprintln!("statements for a page of 3 / 11 posts: {small} / {large}");
         assert_eq!(small, large);
@@ -768,6 +770,7 @@ async fn a_thread_excerpt_is_plain_text_follows_edits_and_hides_with_its_post() 
             .exec(&app.ctx().db)
             .await
             .expect("clear the excerpt");
+        app.changed();
         let list = reader.ok(EXCERPTS, json!({})).await;
         assert_eq!(
             excerpt_of(&list, &thread).as_deref(),

@@ -47,6 +47,7 @@ async fn latest_top_unread_per_category_and_tag() {
         forum::threads::set_pinned(&app.ctx().db, app.ctx(), &maria, id(&t2), true)
             .await
             .expect("pin");
+            app.changed();
         // A reply bumps t1's activity to the top.
         reply(&b, &t1, "Start with the demographics criteria.").await;
 
@@ -327,6 +328,7 @@ async fn deletes_are_soft_and_moderation_states_hide_content() {
         forum::posts::set_moderation_state(&app.ctx().db, app.ctx(), &maria, id(&r2), ModerationState::Hidden)
             .await
             .expect("hide");
+            app.changed();
         assert!(b.ok(post, json!({ "id": r2 })).await["post"].is_null());
         assert!(!c.ok(post, json!({ "id": r2 })).await["post"].is_null());
         assert!(!f.moderator.ok(post, json!({ "id": r2 })).await["post"].is_null());
@@ -343,6 +345,7 @@ async fn deletes_are_soft_and_moderation_states_hide_content() {
         forum::posts::set_moderation_state(&app.ctx().db, app.ctx(), &maria, id(&r2), ModerationState::Visible)
             .await
             .expect("restore");
+            app.changed();
         assert!(!b.ok(post, json!({ "id": r2 })).await["post"].is_null());
 
         // A held opening post holds the whole thread.
@@ -350,6 +353,7 @@ async fn deletes_are_soft_and_moderation_states_hide_content() {
         forum::posts::set_moderation_state(&app.ctx().db, app.ctx(), &maria, id(&held_op), ModerationState::Held)
             .await
             .expect("hold");
+            app.changed();
         let q = "query($id: ID!) { thread(id: $id) { title moderationState } }";
         assert!(b.ok(q, json!({ "id": held })).await["thread"].is_null());
         assert_eq!(c.ok(q, json!({ "id": held })).await["thread"]["moderationState"], "HELD");

@@ -196,6 +196,27 @@ impl TestApp {
             vars.insert(k.to_string(), v.to_string());
         }
         let config = Config::from_lookup(&|k| vars.get(k).cloned()).expect("test config");
+        Self::start(backend, config, options, dir, pg_database).await
+    }
+
+    /// A second server on this app's database (a replica behind the same
+    /// load balancer), with its own data directory and caches. Shutting it
+    /// down leaves the database to this app.
+    pub async fn spawn_replica(&self) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = (*self.ctx().config).clone();
+        config.data_dir = dir.path().to_path_buf();
+        config.search = commons::config::SearchConfig::Tantivy(dir.path().join("search"));
+        Self::start(self.backend(), config, BuildOptions::default(), dir, None).await
+    }
+
+    async fn start(
+        backend: Backend,
+        config: Config,
+        options: BuildOptions,
+        dir: tempfile::TempDir,
+        pg_database: Option<(String, String)>,
+    ) -> TestApp {
         // Every app counts its SQL statements (tests of N+1 behaviour),
         // unless the caller brought its own counter.
         let mut options = options;
@@ -262,6 +283,13 @@ impl TestApp {
     /// SQL statements the app has run so far (all connections).
     pub fn statements(&self) -> u64 {
         self.0.statements.load(Ordering::SeqCst)
+    }
+
+    /// Records a shared change, as a mutation does once it has run: for
+    /// tests that write through services or SQL directly and then read
+    /// through the API (whose forum reads are cached until a change).
+    pub fn changed(&self) {
+        self.ctx().changes.apply(commons::changes::Change::Shared);
     }
 
     pub fn backend(&self) -> Backend {
@@ -453,6 +481,26 @@ impl Session {
     /// Like `gql`, asserting success and returning `data`.
     pub async fn ok(&self, query: &str, variables: Value) -> Value {
         let resp = self.gql(query, variables).await;
+        assert_no_errors(&resp);
+        resp["data"].clone()
+    }
+
+    /// Like `ok`, sent with `Cache-Control: no-cache` so the server executes
+    /// it whatever its response cache holds: for counting statements.
+    pub async fn ok_executed(&self, query: &str, variables: Value) -> Value {
+        let resp: Value = self
+            .app
+            .http()
+            .post(self.app.url("/graphql"))
+            .bearer_auth(&self.token)
+            .header("cache-control", "no-cache")
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json body");
         assert_no_errors(&resp);
         resp["data"].clone()
     }

@@ -14,6 +14,7 @@ mod matching;
 mod moderation;
 mod preview;
 mod publications;
+mod response_cache;
 mod schema;
 mod search;
 mod search_contract;
