@@ -264,7 +264,7 @@ async fn serve_single(
         .collect();
     let body = match serialized(&response) {
         Ok(body) => body,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let status = match (key, version) {
         (Some(key), Some((user_id, version))) if keep => {
@@ -294,16 +294,17 @@ fn json_response(body: bytes::Bytes, cache_status: Option<&'static str>) -> Resp
     resp
 }
 
-fn serialized(response: &impl serde::Serialize) -> Result<bytes::Bytes, Response> {
+/// The JSON of a GraphQL response, or a generic `INTERNAL` error response.
+fn serialized(response: &impl serde::Serialize) -> Result<bytes::Bytes, Box<Response>> {
     serde_json::to_vec(response)
         .map(bytes::Bytes::from)
         .map_err(|e| {
             tracing::error!(error = %e, "could not serialise a GraphQL response");
-            error_response(
+            Box::new(error_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "INTERNAL",
                 "internal error",
-            )
+            ))
         })
 }
 
@@ -311,7 +312,7 @@ fn batch_to_response(response: BatchResponse) -> Response {
     let headers = response.http_headers_iter().collect::<Vec<_>>();
     let body = match serialized(&response) {
         Ok(body) => body,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let mut resp = json_response(body, None);
     for (name, value) in headers {
