@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use async_graphql::{
     Request,
-    parser::types::{ExecutableDocument, OperationType, Selection},
+    parser::types::{ExecutableDocument, OperationDefinition, OperationType, Selection},
 };
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -57,6 +57,7 @@ const PRIVATE_MUTATIONS: &[&str] = &[
     "deleteForumDraft",
     "markNotificationRead",
     "updatePreferences",
+    "__typename",
 ];
 
 pub type Key = [u8; 32];
@@ -175,19 +176,22 @@ fn is_cacheable(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool 
     let Some((_, operation)) = operation else {
         return false;
     };
-    operation.node.ty == OperationType::Query
-        && operation
-            .node
-            .selection_set
-            .node
-            .items
-            .iter()
-            .all(|item| match &item.node {
-                Selection::Field(field) => CACHEABLE_ROOTS.contains(&field.node.name.node.as_str()),
-                // Fragments at the root could select anything; not worth
-                // expanding for the queries clients actually send.
-                _ => false,
-            })
+    operation.node.ty == OperationType::Query && selects_only(&operation.node, CACHEABLE_ROOTS)
+}
+
+/// Whether every root selection of `operation` is a field named in `names`.
+/// Fragments at the root could select anything; they are not expanded, as
+/// the clients' queries do not use them there.
+fn selects_only(operation: &OperationDefinition, names: &[&str]) -> bool {
+    operation
+        .selection_set
+        .node
+        .items
+        .iter()
+        .all(|item| match &item.node {
+            Selection::Field(field) => names.contains(&field.node.name.node.as_str()),
+            _ => false,
+        })
 }
 
 /// What running `doc` may change, judged before it runs: nothing for
@@ -201,20 +205,7 @@ pub fn change_made_by(doc: &ExecutableDocument, viewer: Option<i64>) -> Option<C
         .peekable();
     mutations.peek()?;
     let only_private = mutations.all(|(_, op)| {
-        op.node.ty == OperationType::Mutation
-            && op
-                .node
-                .selection_set
-                .node
-                .items
-                .iter()
-                .all(|item| match &item.node {
-                    Selection::Field(field) => {
-                        let name = field.node.name.node.as_str();
-                        PRIVATE_MUTATIONS.contains(&name) || name == "__typename"
-                    }
-                    _ => false,
-                })
+        op.node.ty == OperationType::Mutation && selects_only(&op.node, PRIVATE_MUTATIONS)
     });
     Some(match viewer {
         Some(user_id) if only_private => Change::Private(user_id),
