@@ -42,7 +42,9 @@ impl RateLimits {
 
     /// Counts one `action` by `key`; refuses with RATE_LIMITED and the wait
     /// when the quota is spent. Actions without a quota are unlimited.
-    pub fn check(&self, action: &str, key: &str) -> AppResult<()> {
+    /// Asynchronous because a limit shared by several replicas lives in the
+    /// database.
+    pub async fn check(&self, action: &str, key: &str) -> AppResult<()> {
         if !self.enabled {
             return Ok(());
         }

@@ -138,7 +138,7 @@ async fn derive_handle(conn: &impl ConnectionTrait, email: &str) -> AppResult<St
 /// Open sign-up: allowed domains only; the address must then be verified.
 pub async fn sign_up(ctx: &AppContext, input: SignUp) -> AppResult<user::Model> {
     let email = normalize_email(&input.email);
-    ctx.limits.check("sign_up", &email)?;
+    ctx.limits.check("sign_up", &email).await?;
     let user = create_account(
         ctx,
         NewAccount {
@@ -322,7 +322,7 @@ pub async fn verify_email(ctx: &AppContext, token: &str) -> AppResult<user::Mode
 /// address has an account, so it cannot be used to probe for accounts.
 pub async fn resend_verification(ctx: &AppContext, email: &str) -> AppResult<()> {
     let email = normalize_email(email);
-    ctx.limits.check("resend_verification", &email)?;
+    ctx.limits.check("resend_verification", &email).await?;
     let txn = db::begin_write(&ctx.db).await?;
     if let Some(user) = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
@@ -345,7 +345,7 @@ pub async fn sign_in(
     user_agent: &str,
 ) -> AppResult<SignedIn> {
     let email = normalize_email(email);
-    ctx.limits.check("sign_in", &email)?;
+    ctx.limits.check("sign_in", &email).await?;
     let found = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
         .one(&ctx.db)
@@ -470,7 +470,7 @@ pub async fn sign_out_everywhere(ctx: &AppContext, viewer: &CurrentUser) -> AppR
 /// Always succeeds from the caller's point of view (no account probing).
 pub async fn request_password_reset(ctx: &AppContext, email: &str) -> AppResult<()> {
     let email = normalize_email(email);
-    ctx.limits.check("password_reset", &email)?;
+    ctx.limits.check("password_reset", &email).await?;
     let txn = db::begin_write(&ctx.db).await?;
     if let Some(user) = user::Entity::find()
         .filter(user::Column::Email.eq(&email))

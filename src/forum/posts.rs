@@ -278,7 +278,9 @@ pub async fn create_reply(
             Some(q)
         }
     };
-    ctx.limits.check("create_post", &viewer.id.to_string())?;
+    ctx.limits
+        .check("create_post", &viewer.id.to_string())
+        .await?;
 
     let txn = db::begin_write(&ctx.db).await?;
     let t = service::thread_for(&txn, viewer, input.thread_id).await?;
@@ -352,7 +354,9 @@ pub async fn edit_post(
     viewer.require_writer(now)?;
     let source = service::validate_body(body)?;
     let reason = validate::single_line("reason", reason.unwrap_or(""), 0, 300)?;
-    ctx.limits.check("edit_post", &viewer.id.to_string())?;
+    ctx.limits
+        .check("edit_post", &viewer.id.to_string())
+        .await?;
 
     let txn = db::begin_write(&ctx.db).await?;
     let (p, t) = service::post_for(&txn, viewer, post_id).await?;
@@ -605,7 +609,7 @@ async fn set_like(
 ) -> AppResult<post::Model> {
     let now = service::now(ctx);
     viewer.require_writer(now)?;
-    ctx.limits.check("react", &viewer.id.to_string())?;
+    ctx.limits.check("react", &viewer.id.to_string()).await?;
     let txn = db::begin_write(&ctx.db).await?;
     let (p, t) = service::post_for(&txn, viewer, post_id).await?;
     if p.deleted_at.is_some() || t.deleted_at.is_some() {

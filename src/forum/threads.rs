@@ -109,7 +109,9 @@ pub async fn create_thread(
     let title = service::validate_title(&input.title)?;
     let source = service::validate_body(&input.body)?;
     let tag_names = normalize_tags(&input.tags)?;
-    ctx.limits.check("create_thread", &viewer.id.to_string())?;
+    ctx.limits
+        .check("create_thread", &viewer.id.to_string())
+        .await?;
 
     let txn = db::begin_write(&ctx.db).await?;
     let category = category_input(&txn, "categoryId", input.category_id).await?;
@@ -158,7 +160,9 @@ pub async fn update_thread(
         .transpose()?;
     let tag_names = change.tags.as_deref().map(normalize_tags).transpose()?;
     let reason = validate::single_line("reason", change.reason.as_deref().unwrap_or(""), 0, 300)?;
-    ctx.limits.check("edit_post", &viewer.id.to_string())?;
+    ctx.limits
+        .check("edit_post", &viewer.id.to_string())
+        .await?;
 
     let txn = db::begin_write(&ctx.db).await?;
     let t = service::thread_for(&txn, viewer, thread_id).await?;

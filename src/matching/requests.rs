@@ -56,7 +56,8 @@ pub async fn send(
     viewer.require_writer(now)?;
     // Every attempt counts, so probing who is open costs quota too.
     ctx.limits
-        .check("collaboration_request", &viewer.id.to_string())?;
+        .check("collaboration_request", &viewer.id.to_string())
+        .await?;
     if recipient_id == viewer.id {
         return Err(AppError::validation(
             "recipientId",
@@ -384,7 +385,8 @@ pub async fn send_message(
     let now = ctx.clock.now();
     viewer.require_writer(now)?;
     ctx.limits
-        .check("collaboration_message", &viewer.id.to_string())?;
+        .check("collaboration_message", &viewer.id.to_string())
+        .await?;
     let body = validate::text("body", body, 1, 4000)?;
     let txn = db::begin_write(&ctx.db).await?;
     let request = open_thread(&txn, viewer, request_id).await?;

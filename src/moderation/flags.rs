@@ -70,7 +70,7 @@ pub async fn flag(ctx: &AppContext, viewer: &CurrentUser, input: NewFlag) -> App
             "say what is wrong when the reason is “other”",
         ));
     }
-    ctx.limits.check("flag", &viewer.id.to_string())?;
+    ctx.limits.check("flag", &viewer.id.to_string()).await?;
 
     let txn = db::begin_write(&ctx.db).await?;
     let field = input.target.field();
