@@ -216,43 +216,73 @@ fn blocked_domains(rules: &RuleSet, text: &str, place: &str, out: &mut Vec<Findi
 }
 
 fn small_counts(rules: &RuleSet, text: &str, place: &str, out: &mut Vec<Finding>) {
-    let sc = &rules.small_counts;
-    for hit in small_counts::detect(sc, text) {
-        let (rule, message) = match hit.kind {
-            HitKind::SmallCount => (
-                RuleKind::SmallCount,
-                format!(
-                    "Your post appears to report {}{place}: “{}”. The All of Us Data and Statistics \
-                     Dissemination Policy does not allow publishing participant counts from {min} to {max} \
-                     (0 is fine), or any statistic from which such a count can be derived. To fix it, \
-                     suppress the cell, coarsen or collapse categories until every count is above {max}, \
-                     or write “≤{max}”. A moderator will review the post; you can edit it meanwhile.",
-                    hit.reason,
-                    hit.excerpt,
-                    min = sc.min_count,
-                    max = sc.max_count,
-                ),
-            ),
-            HitKind::PersonIdentifier => (
-                RuleKind::PersonIdentifier,
-                format!(
-                    "Your post appears to contain a participant identifier{place}: “{}”. Participant-level \
-                     identifiers must not leave the Researcher Workbench; please remove it. A moderator \
-                     will review the post.",
-                    hit.excerpt
-                ),
-            ),
-            HitKind::Ssn => (
-                RuleKind::Ssn,
-                format!(
-                    "Your post contains what looks like a Social Security number{place} ({}). Please remove \
-                     it. A moderator will review the post.",
-                    hit.excerpt
-                ),
-            ),
-        };
-        out.push(finding(rule, Verdict::Hold, message, hit.excerpt));
+    for mut f in disclosures(rules, text, "post", place) {
+        f.message.push_str(match f.rule {
+            RuleKind::SmallCount => " A moderator will review the post; you can edit it meanwhile.",
+            _ => " A moderator will review the post.",
+        });
+        out.push(f);
     }
+}
+
+/// What the small-count guard finds in `text`: small counts, counts that follow
+/// from other numbers, participant identifiers and SSNs. Each message tells the
+/// author of the `what` ("post", "profile", "message") what was found and how to
+/// fix it; the caller says what happens next (a hold, a refusal). At most
+/// [`MAX_FINDINGS_PER_RULE`] of each kind.
+pub fn disclosures(rules: &RuleSet, text: &str, what: &str, place: &str) -> Vec<Finding> {
+    let sc = &rules.small_counts;
+    let (min, max) = (sc.min_count, sc.max_count);
+    let policy = format!(
+        "The All of Us Data and Statistics Dissemination Policy does not allow publishing participant \
+         counts from {min} to {max} (0 is fine), or any statistic from which such a count can be derived."
+    );
+    let findings = small_counts::detect(sc, text)
+        .into_iter()
+        .map(|hit| {
+            let (rule, message) = match (hit.kind, &hit.derivation) {
+                (HitKind::SmallCount, Some(derivation)) => (
+                    RuleKind::SmallCount,
+                    format!(
+                        "Your {what} lets a reader work out a participant count{place}: {derivation}, \
+                         from “{}”. {policy} To fix it, suppress one of the numbers the count follows \
+                         from, coarsen them (round the total, widen the share or collapse categories) \
+                         until no count from {min} to {max} follows, or write “≤{max}” for the small \
+                         group (and the total as “≤N” where it would give the group away).",
+                        hit.excerpt
+                    ),
+                ),
+                (HitKind::SmallCount, None) => (
+                    RuleKind::SmallCount,
+                    format!(
+                        "Your {what} appears to report {}{place}: “{}”. {policy} To fix it, suppress \
+                         the cell, coarsen or collapse categories until every count is above {max}, \
+                         or write “≤{max}”.",
+                        hit.reason, hit.excerpt
+                    ),
+                ),
+                (HitKind::PersonIdentifier, _) => (
+                    RuleKind::PersonIdentifier,
+                    format!(
+                        "Your {what} appears to contain a participant identifier{place}: “{}”. \
+                         Participant-level identifiers must not leave the Researcher Workbench; \
+                         please remove it.",
+                        hit.excerpt
+                    ),
+                ),
+                (HitKind::Ssn, _) => (
+                    RuleKind::Ssn,
+                    format!(
+                        "Your {what} contains what looks like a Social Security number{place} ({}). \
+                         Please remove it.",
+                        hit.excerpt
+                    ),
+                ),
+            };
+            finding(rule, Verdict::Hold, message, hit.excerpt)
+        })
+        .collect();
+    cap_per_rule(findings)
 }
 
 static LINK: LazyLock<Regex> = LazyLock::new(|| {
@@ -324,6 +354,48 @@ mod tests {
         assert!(f.message.contains("suppress the cell"));
         assert!(f.message.contains("collapse categories"));
         assert!(f.message.contains("≤20"));
+    }
+
+    #[test]
+    fn derived_count_is_explained() {
+        let s = screen(
+            &rules(),
+            &body("We enrolled 250 participants and 238 completed the 12-month survey."),
+        );
+        assert_eq!(s.verdict, Verdict::Hold);
+        let f = &s.findings[0];
+        assert_eq!(f.code, "SMALL_COUNT");
+        assert!(
+            f.message.contains("250 − 238 = 12 participants"),
+            "{}",
+            f.message
+        );
+        assert!(f.message.contains("suppress"));
+        assert!(f.message.contains("coarsen"));
+        assert!(f.message.contains("≤20"));
+        assert!(f.message.contains("A moderator will review the post"));
+    }
+
+    #[test]
+    fn disclosures_name_what_was_written() {
+        let found = disclosures(
+            &rules(),
+            "Of our 40 carriers, 31 were heterozygous.",
+            "profile",
+            "",
+        );
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0]
+                .message
+                .starts_with("Your profile lets a reader work out")
+        );
+        assert!(
+            found[0].message.contains("40 − 31 = 9 carriers"),
+            "{}",
+            found[0].message
+        );
+        assert!(!found[0].message.contains("moderator"));
     }
 
     #[test]
