@@ -171,6 +171,15 @@ pub async fn update_mine(
         .as_deref()
         .map(|t| validate::text("lookingFor", t, 0, 2000))
         .transpose()?;
+    // Other researchers read profiles: the small-count guard applies.
+    for (field, text) in [
+        ("researchInterests", &interests),
+        ("lookingFor", &looking_for),
+    ] {
+        if let Some(text) = text {
+            crate::moderation::disclosure::refuse_disclosures(&ctx.rules, field, "profile", text)?;
+        }
+    }
     let orcid = match change.orcid {
         Some(Some(raw)) if !raw.trim().is_empty() => Some(Some(validate_orcid(&raw)?)),
         Some(_) => Some(None),

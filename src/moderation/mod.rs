@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod audit;
+pub mod disclosure;
 pub mod flags;
 pub mod graphql;
 pub mod loaders;

@@ -534,6 +534,23 @@ async fn snapshot(conn: &impl ConnectionTrait, w: &workspace::Model) -> AppResul
     })
 }
 
+/// A published listing is read by every researcher of its tier, so its text
+/// goes through the small-count guard (see `moderation::disclosure`).
+fn refuse_disclosures(ctx: &AppContext, s: &Snapshot) -> AppResult<()> {
+    crate::moderation::disclosure::refuse_disclosures_in(
+        &ctx.rules,
+        "listing",
+        &[
+            ("name", &s.name),
+            ("intendedStudy", &s.intended_study),
+            ("scientificApproach", &s.scientific_approach),
+            ("anticipatedFindings", &s.anticipated_findings),
+            ("disease", &s.disease),
+            ("otherPurpose", &s.other_purpose),
+        ],
+    )
+}
+
 /// Edits a listing (owner and collaborators). The fields as they were before
 /// the edit are kept as a revision, and the version moves on by one.
 pub async fn update(
@@ -624,6 +641,9 @@ pub async fn update(
     if after == before {
         // Nothing changed: no revision, no new version.
         return Ok(current);
+    }
+    if current.published_at.is_some() {
+        refuse_disclosures(ctx, &after)?;
     }
     active.version = Set(current.version + 1);
     active.updated_at = Set(now);
@@ -731,6 +751,7 @@ pub async fn publish(
             "choose at least one research purpose before publishing",
         ));
     }
+    refuse_disclosures(ctx, &snapshot(&txn, &current).await?)?;
     workspace_consent::ActiveModel {
         workspace_id: Set(id),
         user_id: Set(viewer.id),

@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod benchmarked;
+mod derived_counts;
 mod digest;
 mod exemptions;
 mod forum;

@@ -63,11 +63,6 @@ pub(super) fn touches(range: &RangeInclusive<u64>, min: u64, max: u64) -> bool {
     *range.start() <= max && *range.end() >= min
 }
 
-/// The counts of `range` that lie in `min..=max`.
-pub(super) fn small_part(range: &RangeInclusive<u64>, min: u64, max: u64) -> RangeInclusive<u64> {
-    (*range.start()).max(min)..=(*range.end()).min(max)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +100,5 @@ mod tests {
         assert!(touches(&(9..=15), 1, 20));
         assert!(!touches(&(21..=30), 1, 20));
         assert!(!touches(&(0..=0), 1, 20));
-        assert_eq!(small_part(&(15..=25), 1, 20), 15..=20);
     }
 }
