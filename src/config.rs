@@ -60,6 +60,13 @@ pub struct Config {
     pub exemption_approvals: u8,
     /// Business days from submission until an exemption request is due.
     pub exemption_sla_days: u32,
+    /// Peers whose `X-Forwarded-For` names the client (`client_addr`).
+    pub trusted_proxies: crate::client_addr::TrustedProxies,
+    /// Hosts whose images readers' browsers may load; images elsewhere are
+    /// rendered as links. Empty by default.
+    pub image_hosts: BTreeSet<String>,
+    /// Serve GraphiQL on `GET /graphql` (off in production unless set).
+    pub graphiql: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -336,6 +343,12 @@ impl Config {
             log_json: vars.flag("COMMONS_LOG_JSON", production)?,
             exemption_approvals,
             exemption_sla_days,
+            trusted_proxies: crate::client_addr::TrustedProxies::parse(
+                &vars.get("COMMONS_TRUSTED_PROXIES").unwrap_or_default(),
+            )
+            .map_err(|e| bad("COMMONS_TRUSTED_PROXIES", e))?,
+            image_hosts: image_hosts(vars.get("COMMONS_IMAGE_HOSTS"))?,
+            graphiql: vars.flag("COMMONS_GRAPHIQL", !production)?,
             data_dir,
         })
     }
@@ -347,6 +360,28 @@ impl Config {
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+/// `COMMONS_IMAGE_HOSTS`: comma-separated host names such as
+/// `images.example.org`, without scheme, port or path.
+fn image_hosts(raw: Option<String>) -> Result<BTreeSet<String>, ConfigError> {
+    let hosts: BTreeSet<String> = raw
+        .unwrap_or_default()
+        .split(',')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .filter(|h| !h.is_empty())
+        .collect();
+    if let Some(h) = hosts.iter().find(|h| {
+        !h.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+            || !h.contains('.')
+    }) {
+        return Err(bad(
+            "COMMONS_IMAGE_HOSTS",
+            format!("{h:?} is not a host name such as images.example.org"),
+        ));
+    }
+    Ok(hosts)
 }
 
 #[cfg(test)]

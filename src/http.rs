@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use tracing::Instrument;
 
-use async_graphql::{BatchRequest, BatchResponse, http::GraphiQLSource};
+use async_graphql::{BatchRequest, BatchResponse};
 use poem::{
     Body, Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Route, get, handler,
     http::{HeaderValue, Method, StatusCode, header},
@@ -83,10 +83,7 @@ async fn request_auth(ctx: &AppContext, req: &Request) -> Result<RequestAuth, Re
             .chars()
             .take(255)
             .collect(),
-        client_ip: req
-            .remote_addr()
-            .as_socket_addr()
-            .map(|a| a.ip().to_string()),
+        client_ip: client_ip(ctx, req),
         ..Default::default()
     };
     if let Some((token, via_cookie)) = bearer_or_cookie(req) {
@@ -106,6 +103,21 @@ async fn request_auth(ctx: &AppContext, req: &Request) -> Result<RequestAuth, Re
         }
     }
     Ok(auth_data)
+}
+
+/// The client's address: the TCP peer, or the client a trusted proxy
+/// names in `X-Forwarded-For` (`client_addr`).
+fn client_ip(ctx: &AppContext, req: &Request) -> Option<String> {
+    let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    ctx.config
+        .trusted_proxies
+        .client(peer, forwarded)
+        .map(|ip| ip.to_string())
 }
 
 fn is_json(req: &Request) -> bool {
@@ -339,8 +351,18 @@ async fn graphql_get(
     Data(schema): Data<&AppSchema>,
 ) -> Response {
     let Some(query) = params.query else {
-        return poem::web::Html(GraphiQLSource::build().endpoint("/graphql").finish())
-            .into_response();
+        if !ctx.config.graphiql {
+            return error_response(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "GraphiQL is not served here; send a query",
+            );
+        }
+        let page = &*crate::graphiql::PAGE;
+        return Response::builder()
+            .content_type("text/html; charset=utf-8")
+            .header("content-security-policy", page.csp.as_str())
+            .body(page.html.clone());
     };
     // Parsed once: the policy and the schema reuse this parse.
     let mut request = async_graphql::Request::new(query);
@@ -496,7 +518,7 @@ async fn unsubscribe_post(
 /// Serves the single-page frontend; unknown paths without a file extension
 /// get `index.html`, so deep links survive a reload.
 #[handler]
-async fn frontend(req: &Request) -> Response {
+async fn frontend(req: &Request, Data(ctx): Data<&AppContext>) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
@@ -531,8 +553,11 @@ async fn frontend(req: &Request) -> Response {
         .header(header::CACHE_CONTROL, cache)
         .header(
             "content-security-policy",
-            "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; \
-             connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+            format!(
+                "default-src 'self'; {}; style-src 'self'; script-src 'self'; \
+                 connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+                crate::images::img_src(&ctx.config)
+            ),
         )
         .body(file.data.into_owned())
 }

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod bench;
 pub mod changes;
+pub mod client_addr;
 pub mod clock;
 pub mod commands;
 pub mod config;
@@ -15,8 +16,10 @@ pub mod entities;
 pub mod error;
 pub mod exemptions;
 pub mod forum;
+pub mod graphiql;
 pub mod graphql;
 pub mod http;
+pub mod images;
 pub mod jobs;
 pub mod mail;
 pub mod markdown;

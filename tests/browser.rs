@@ -137,7 +137,24 @@ async fn sign_up_and_verify_from_the_mailed_link() {
 async fn every_frontend_query_matches_the_schema() {
     require_tools();
     let app = spawn_app().await;
-    run_script(&app, "queries.mjs", &[]).await;
+    commons::seed::seed_demo(app.ctx())
+        .await
+        .expect("seed the demo community");
+    // Signed in as a member holding every role, so no query stops at a
+    // permission before its cost is counted.
+    let member = app
+        .user_with(
+            "allroles",
+            &[
+                Role::Admin,
+                Role::Moderator,
+                Role::Reviewer,
+                Role::Researcher,
+            ],
+            Tier::Controlled,
+        )
+        .await;
+    run_script(&app, "queries.mjs", &[("TOKEN", member.token.as_str())]).await;
     app.shutdown().await;
 }
 
@@ -270,6 +287,23 @@ async fn a_held_small_count_is_rejected_from_the_moderation_queue() {
             ("MODERATOR_EMAIL", moderator.email.as_str()),
             ("CATEGORY_NAME", category),
         ],
+    )
+    .await;
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_follows_only_same_origin_next() {
+    require_tools();
+    let _one_at_a_time = BROWSER.lock().await;
+    let app = spawn_app().await;
+    let member = app
+        .user_with("nextmember", &[Role::Researcher], Tier::Registered)
+        .await;
+    run_script(
+        &app,
+        "sign_in_next.mjs",
+        &[("MEMBER_EMAIL", member.email.as_str())],
     )
     .await;
     app.shutdown().await;

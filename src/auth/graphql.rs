@@ -179,6 +179,7 @@ impl AuthQuery {
     }
 
     /// Admins: accounts matching a name, handle or email fragment.
+    #[graphql(complexity = "crate::graphql::cost::paged(Some(first), 50, 200, child_complexity)")]
     async fn users(
         &self,
         ctx: &Context<'_>,

@@ -86,6 +86,61 @@ fn validate_email(ctx: &AppContext, email: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// Handles that would pass their holder off as the service or its staff.
+/// A handle derived from an address (`admin@…`) that is reserved becomes
+/// `member`, `member2`, ….
+/// A handle is reserved when one of its `-`/`_`-separated parts, less
+/// trailing digits, is one of these (`admin`, `admin2`, `staff-alice`).
+const RESERVED_HANDLE_PARTS: &[&str] = &[
+    "abuse",
+    "admin",
+    "administrator",
+    "admins",
+    "allofus",
+    "aou",
+    "commons",
+    "drc",
+    "help",
+    "helpdesk",
+    "mod",
+    "moderator",
+    "moderators",
+    "mods",
+    "noreply",
+    "nih",
+    "official",
+    "postmaster",
+    "researchcommons",
+    "root",
+    "security",
+    "staff",
+    "support",
+    "sysadmin",
+    "system",
+    "team",
+    "webmaster",
+];
+
+pub fn is_reserved_handle(handle: &str) -> bool {
+    let whole = handle.replace(['-', '_'], "");
+    std::iter::once(whole.as_str())
+        .chain(handle.split(['-', '_']))
+        .map(|part| part.trim_end_matches(|c: char| c.is_ascii_digit()))
+        .any(|part| RESERVED_HANDLE_PARTS.contains(&part))
+}
+
+/// Members choosing their own handle cannot take a reserved one; accounts
+/// an operator creates (the command line) may.
+pub fn refuse_reserved_handle(handle: &str) -> AppResult<()> {
+    if is_reserved_handle(handle) {
+        return Err(AppError::validation(
+            "handle",
+            "this handle is reserved; choose another",
+        ));
+    }
+    Ok(())
+}
+
 pub fn validate_handle(handle: &str) -> AppResult<()> {
     let ok = (2..=30).contains(&handle.len())
         && handle
@@ -119,6 +174,9 @@ async fn derive_handle(conn: &impl ConnectionTrait, email: &str) -> AppResult<St
     if base.len() < 2 {
         base = format!("user{base}");
     }
+    if is_reserved_handle(&base) {
+        base = "member".into();
+    }
     let taken: Vec<String> = user::Entity::find()
         .select_only()
         .column(user::Column::Handle)
@@ -138,6 +196,9 @@ async fn derive_handle(conn: &impl ConnectionTrait, email: &str) -> AppResult<St
 /// Open sign-up: allowed domains only; the address must then be verified.
 pub async fn sign_up(ctx: &AppContext, input: SignUp) -> AppResult<user::Model> {
     let email = normalize_email(&input.email);
+    if let Some(handle) = &input.handle {
+        refuse_reserved_handle(handle)?;
+    }
     ctx.limits.check("sign_up", &email).await?;
     let user = create_account(
         ctx,
@@ -159,8 +220,8 @@ pub async fn create_account(ctx: &AppContext, account: NewAccount) -> AppResult<
     let email = normalize_email(&input.email);
     validate_email(ctx, &email)?;
     password::validate(&input.password)?;
-    let display_name = validate::single_line("displayName", &input.display_name, 1, 80)?;
-    let institution = validate::single_line(
+    let display_name = validate::name("displayName", &input.display_name, 1, 80)?;
+    let institution = validate::name(
         "institution",
         input.institution.as_deref().unwrap_or(""),
         0,
@@ -545,12 +606,23 @@ pub async fn update_account(
     institution: Option<&str>,
 ) -> AppResult<user::Model> {
     let user = find_user(&ctx.db, viewer.id).await?;
+    // A silenced member keeps the name they were silenced under: a new one
+    // would let them slip past readers who know to ignore them.
+    if let Some(until) = user.silenced_until
+        && until > ctx.clock.now()
+        && (display_name.is_some() || institution.is_some())
+    {
+        return Err(AppError::forbidden(format!(
+            "you cannot change your name while silenced (until {})",
+            until.format("%Y-%m-%d %H:%M UTC")
+        )));
+    }
     let mut active: user::ActiveModel = user.into();
     if let Some(name) = display_name {
-        active.display_name = Set(validate::single_line("displayName", name, 1, 80)?);
+        active.display_name = Set(validate::name("displayName", name, 1, 80)?);
     }
     if let Some(inst) = institution {
-        active.institution = Set(validate::single_line("institution", inst, 0, 160)?);
+        active.institution = Set(validate::name("institution", inst, 0, 160)?);
     }
     Ok(active.update(&ctx.db).await?)
 }

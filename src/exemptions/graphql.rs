@@ -116,10 +116,11 @@ impl ExemptionRequest {
         &self.0.dissemination
     }
     /// Sanitized HTML of `dissemination`.
-    async fn dissemination_html(&self) -> &str {
-        &self.0.dissemination_html
+    async fn dissemination_html(&self, ctx: &Context<'_>) -> String {
+        crate::graphql::request::html_for_readers(ctx, &self.0.dissemination_html)
     }
     /// The cells or statistics below the threshold.
+    #[graphql(complexity = "crate::graphql::cost::listed(50, child_complexity)")]
     async fn cells(&self) -> Vec<ExemptionCell> {
         service::cells_of(&self.0)
             .into_iter()
@@ -129,8 +130,8 @@ impl ExemptionRequest {
     async fn justification(&self) -> &str {
         &self.0.justification
     }
-    async fn justification_html(&self) -> &str {
-        &self.0.justification_html
+    async fn justification_html(&self, ctx: &Context<'_>) -> String {
+        crate::graphql::request::html_for_readers(ctx, &self.0.justification_html)
     }
     /// The intended venue (journal, conference, preprint server, …).
     async fn venue(&self) -> &str {
@@ -168,6 +169,7 @@ impl ExemptionRequest {
         Ok(self.round_approvals(ctx).await?.len() as i32)
     }
     /// The approving votes of this round.
+    #[graphql(complexity = "crate::graphql::cost::listed(5, child_complexity)")]
     async fn approvals(&self, ctx: &Context<'_>) -> GqlResult<Vec<ExemptionApproval>> {
         Ok(self
             .round_approvals(ctx)
@@ -188,8 +190,8 @@ impl ExemptionRequest {
     async fn decision_note(&self) -> &str {
         &self.0.decision_note
     }
-    async fn decision_note_html(&self) -> &str {
-        &self.0.decision_note_html
+    async fn decision_note_html(&self, ctx: &Context<'_>) -> String {
+        crate::graphql::request::html_for_readers(ctx, &self.0.decision_note_html)
     }
     async fn appealed_at(&self) -> Option<DateTime<Utc>> {
         self.0.appealed_at
@@ -209,6 +211,7 @@ impl ExemptionRequest {
     }
     /// The append-only history, oldest first. Internal comments appear only
     /// for reviewers without a conflict of interest.
+    #[graphql(complexity = "crate::graphql::cost::listed(50, child_complexity)")]
     async fn history(&self, ctx: &Context<'_>) -> GqlResult<Vec<ExemptionEvent>> {
         let internal = self.viewer_sees_internal(ctx).await?;
         Ok(load::<ExemptionEventsLoader, _>(ctx, self.0.id)
@@ -362,8 +365,8 @@ impl ExemptionEvent {
     async fn comment(&self) -> &str {
         &self.0.comment
     }
-    async fn comment_html(&self) -> &str {
-        &self.0.comment_html
+    async fn comment_html(&self, ctx: &Context<'_>) -> String {
+        crate::graphql::request::html_for_readers(ctx, &self.0.comment_html)
     }
     /// Reviewers only.
     async fn internal(&self) -> bool {
@@ -459,6 +462,7 @@ impl ExemptionQuery {
     }
 
     /// The viewer's own requests, newest first.
+    #[graphql(complexity = "crate::graphql::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
     async fn my_exemption_requests(
         &self,
         ctx: &Context<'_>,
@@ -493,6 +497,7 @@ impl ExemptionQuery {
     }
 
     /// Reviewers: open requests ordered by needed-by date, then age.
+    #[graphql(complexity = "crate::graphql::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
     async fn exemption_queue(
         &self,
         ctx: &Context<'_>,

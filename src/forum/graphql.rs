@@ -108,6 +108,7 @@ pub struct ForumQuery;
 #[Object]
 impl ForumQuery {
     /// Every category, in order.
+    #[graphql(complexity = "crate::graphql::cost::listed(50, child_complexity)")]
     async fn forum_categories(&self, ctx: &Context<'_>) -> GqlResult<Vec<Category>> {
         require_user(ctx)?;
         let app = app(ctx);
@@ -147,6 +148,7 @@ impl ForumQuery {
     }
 
     /// The tag set, by name.
+    #[graphql(complexity = "crate::graphql::cost::listed(100, child_complexity)")]
     async fn forum_tags(
         &self,
         ctx: &Context<'_>,
@@ -164,6 +166,9 @@ impl ForumQuery {
     /// or unread; everywhere, in one category (`categoryId` or
     /// `categorySlug`) or with one tag. At most 50 a page.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(
+        complexity = "crate::graphql::cost::paged(first, crate::forum::DEFAULT_PAGE, crate::forum::MAX_PAGE, child_complexity)"
+    )]
     async fn threads(
         &self,
         ctx: &Context<'_>,
@@ -240,6 +245,9 @@ impl ForumQuery {
     }
 
     /// The viewer's bookmarks, newest first.
+    #[graphql(
+        complexity = "crate::graphql::cost::paged(first, crate::forum::DEFAULT_PAGE, crate::forum::MAX_PAGE, child_complexity)"
+    )]
     async fn forum_bookmarks(
         &self,
         ctx: &Context<'_>,
@@ -278,6 +286,7 @@ impl ForumQuery {
     }
 
     /// The viewer's drafts, most recently saved first.
+    #[graphql(complexity = "crate::graphql::cost::listed(50, child_complexity)")]
     async fn forum_drafts(&self, ctx: &Context<'_>) -> GqlResult<Vec<Draft>> {
         let v = require_user(ctx)?;
         Ok(reading::drafts(app(ctx), v)
@@ -293,6 +302,7 @@ impl ForumQuery {
     }
 
     /// What the viewer watches or has muted.
+    #[graphql(complexity = "crate::graphql::cost::listed(50, child_complexity)")]
     async fn forum_subscriptions(&self, ctx: &Context<'_>) -> GqlResult<Vec<Subscription>> {
         let v = require_user(ctx)?;
         Ok(reading::subscriptions(app(ctx), v)

@@ -221,6 +221,9 @@ impl Thread {
     async fn category(&self, ctx: &Context<'_>) -> GqlResult<Option<Category>> {
         Ok(self.category_model(ctx).await?.map(Category))
     }
+    #[graphql(
+        complexity = "crate::graphql::cost::listed(crate::forum::MAX_TAGS, child_complexity)"
+    )]
     async fn tags(&self, ctx: &Context<'_>) -> GqlResult<Vec<Tag>> {
         let tags = match self.batch(|b| b.tags.as_ref()) {
             Some(tags) => tags.get(&self.model.id).cloned(),
@@ -359,6 +362,9 @@ impl Thread {
     /// with `first`/`after`, backward with `last`/`before`, or start at a
     /// post number with `fromNumber` (e.g. `firstUnreadPostNumber`). At most
     /// 50 a page.
+    #[graphql(
+        complexity = "crate::graphql::cost::paged(first.or(last), crate::forum::DEFAULT_PAGE, crate::forum::MAX_PAGE, child_complexity)"
+    )]
     async fn posts(
         &self,
         ctx: &Context<'_>,
@@ -496,7 +502,8 @@ impl Post {
     /// Sanitized HTML rendered from the source when it was written; null
     /// when deleted (except to moderators).
     async fn body_html(&self, ctx: &Context<'_>) -> Option<String> {
-        self.body_visible(ctx).then(|| self.model.body_html.clone())
+        self.body_visible(ctx)
+            .then(|| crate::graphql::request::html_for_readers(ctx, &self.model.body_html))
     }
     /// The post this one replies to, if the viewer can see it.
     async fn reply_to(&self, ctx: &Context<'_>) -> GqlResult<Option<Post>> {
@@ -530,6 +537,7 @@ impl Post {
     }
     /// Earlier versions, oldest first: readable by anyone who can read the
     /// post.
+    #[graphql(complexity = "crate::graphql::cost::listed(20, child_complexity)")]
     async fn revisions(&self, ctx: &Context<'_>) -> GqlResult<Vec<PostRevision>> {
         if !self.body_visible(ctx) {
             return Ok(Vec::new());

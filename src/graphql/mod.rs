@@ -3,10 +3,12 @@
 //! codes.
 
 pub mod cache;
+pub mod cost;
 pub mod policy;
 pub mod preview;
 pub mod request;
 pub mod schema;
+pub mod throttle;
 
 /// What resolvers return: `?` on an `AppError` keeps it as the error's
 /// source, and [`policy::execute`] turns it into a coded error.

@@ -1,5 +1,6 @@
 //! The request policy around execution: the alias limit async-graphql
-//! lacks, checked on the parsed document before execution, and a stable
+//! lacks, checked on the parsed document before execution; one complexity
+//! budget for all the operations of an HTTP request; and a stable
 //! `extensions.code` on every error after it, with internal detail kept out
 //! of responses.
 //!
@@ -8,14 +9,26 @@
 //! chain and looks the field up in its registry, which costs more than the
 //! field itself on pages of hundreds of fields.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
 
 use async_graphql::{
-    BatchRequest, BatchResponse, Request, Response, ServerError,
+    BatchRequest, BatchResponse, EmptySubscription, Request, Response, Schema, ServerError,
+    ValidationMode, ValidationResult,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextValidation},
     parser::types::{ExecutableDocument, Selection, SelectionSet},
 };
 
-use super::AppSchema;
+use super::{
+    AppSchema,
+    schema::{Mutation, Query},
+};
+use crate::config::GraphqlLimits;
 use crate::error::AppError;
 
 /// Executes one request under the policy. Its document is parsed once: the
@@ -36,7 +49,9 @@ pub async fn execute(schema: &AppSchema, mut request: Request, max_aliases: usiz
     response
 }
 
-/// [`execute`] for each operation of a batch, concurrently, in order.
+/// [`execute`] for each operation of a batch, concurrently, in order,
+/// once their costs together fit the request's budget. A single operation
+/// is held to the same budget by the schema's own complexity limit.
 pub async fn execute_batch(
     schema: &AppSchema,
     batch: BatchRequest,
@@ -46,14 +61,125 @@ pub async fn execute_batch(
         BatchRequest::Single(request) => {
             BatchResponse::Single(execute(schema, request, max_aliases).await)
         }
-        BatchRequest::Batch(requests) => BatchResponse::Batch(
-            futures::future::join_all(
-                requests
-                    .into_iter()
-                    .map(|request| execute(schema, request, max_aliases)),
+        BatchRequest::Batch(mut requests) => {
+            if let Some(meter) = schema.data::<CostMeter>()
+                && let Some(refusal) = meter.over_budget(&mut requests).await
+            {
+                let refusals = requests
+                    .iter()
+                    .map(|_| Response::from_errors(vec![refusal.clone()]))
+                    .collect();
+                return BatchResponse::Batch(refusals);
+            }
+            BatchResponse::Batch(
+                futures::future::join_all(
+                    requests
+                        .into_iter()
+                        .map(|request| execute(schema, request, max_aliases)),
+                )
+                .await,
             )
-            .await,
-        ),
+        }
+    }
+}
+
+/// Measures what operations cost, as the schema's complexity limit counts
+/// them, without running them: a twin of the schema whose one extension
+/// records each operation's complexity when it is validated and stops
+/// before execution. The twin carries the extension so that the schema
+/// that runs resolvers carries none (see the module's note).
+pub struct CostMeter {
+    twin: Schema<Query, Mutation, EmptySubscription>,
+    budget: usize,
+}
+
+impl CostMeter {
+    pub fn new(limits: GraphqlLimits) -> Self {
+        let twin = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+            .limit_depth(limits.max_depth)
+            .limit_recursive_depth(limits.max_recursive_depth)
+            .limit_directives(8)
+            .validation_mode(ValidationMode::Fast)
+            .extension(MeasureOnly)
+            .finish();
+        Self {
+            twin,
+            budget: limits.max_complexity,
+        }
+    }
+
+    /// What one operation costs; 0 for one that does not validate, which
+    /// execution refuses with its own error.
+    pub async fn cost(&self, request: &mut Request) -> usize {
+        let Ok(doc) = request.parsed_query().cloned() else {
+            return 0;
+        };
+        let mut probe = Request::new(request.query.clone()).variables(request.variables.clone());
+        probe.set_parsed_query(doc);
+        if let Some(name) = &request.operation_name {
+            probe = probe.operation_name(name.clone());
+        }
+        let measured = Measured::default();
+        self.twin.execute(probe.data(measured.clone())).await;
+        measured.0.load(Ordering::Relaxed)
+    }
+
+    /// A refusal when the operations together cost more than the budget.
+    async fn over_budget(&self, requests: &mut [Request]) -> Option<ServerError> {
+        let mut total = 0usize;
+        for request in requests.iter_mut() {
+            total = total.saturating_add(self.cost(request).await);
+        }
+        (total > self.budget).then(|| {
+            with_code(
+                ServerError::new(
+                    format!(
+                        "the operations of this request cost {total} together (the limit is {}); \
+                         ask for smaller pages or send them separately",
+                        self.budget
+                    ),
+                    None,
+                ),
+                "QUERY_TOO_COMPLEX",
+            )
+        })
+    }
+}
+
+/// Where [`MeasureOnly`] leaves an operation's complexity.
+#[derive(Clone, Default)]
+struct Measured(Arc<AtomicUsize>);
+
+struct MeasureOnly;
+
+impl ExtensionFactory for MeasureOnly {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(MeasureOnly)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for MeasureOnly {
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await;
+        if let (Ok(validated), Some(measured)) = (&result, ctx.data_opt::<Measured>()) {
+            measured.0.store(validated.complexity, Ordering::Relaxed);
+        }
+        result
+    }
+
+    /// Nothing runs: the twin only measures.
+    async fn execute(
+        &self,
+        _ctx: &ExtensionContext<'_>,
+        _operation_name: Option<&str>,
+        _next: NextExecute<'_>,
+    ) -> Response {
+        Response::default()
     }
 }
 

@@ -18,8 +18,9 @@ use crate::{
 /// The longest text a composer sends (the forum's post limit).
 pub const MAX_SOURCE: usize = 32_000;
 
-/// Renders `source` as stored content is rendered: @mentions of existing
-/// members become links, and ammonia sanitizes the result.
+/// Renders `source` as stored content is rendered and served: @mentions of
+/// existing members become links, ammonia sanitizes the result, and images
+/// off the allow-list become links.
 pub async fn preview(ctx: &AppContext, source: &str) -> AppResult<String> {
     let source = validate::text("source", source, 0, MAX_SOURCE)?;
     let handles = markdown::extract_mentions(&source);
@@ -36,7 +37,8 @@ pub async fn preview(ctx: &AppContext, source: &str) -> AppResult<String> {
             .into_iter()
             .collect()
     };
-    Ok(markdown::render(&source, &|h| known.contains(h)).html)
+    let html = markdown::render(&source, &|h| known.contains(h)).html;
+    Ok(crate::images::for_readers(&html, &ctx.config).into_owned())
 }
 
 #[derive(Default)]

@@ -33,3 +33,9 @@ pub fn require_user<'a>(ctx: &Context<'a>) -> AppResult<&'a CurrentUser> {
 pub fn request_auth<'a>(ctx: &Context<'a>) -> Option<&'a RequestAuth> {
     ctx.data_opt::<RequestAuth>()
 }
+
+/// Stored markdown HTML as readers receive it: images from hosts off the
+/// allow-list become links (`images`).
+pub fn html_for_readers(ctx: &Context<'_>, html: &str) -> String {
+    crate::images::for_readers(html, &app(ctx).config).into_owned()
+}

@@ -75,7 +75,8 @@ pub fn build_schema_with(ctx: Option<AppContext>, loader_delay: Duration) -> App
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(limits.max_recursive_depth)
-        .limit_directives(8);
+        .limit_directives(8)
+        .data(super::policy::CostMeter::new(limits));
     if let Some(ctx) = ctx {
         if !ctx.config.introspection {
             builder = builder.disable_introspection().disable_suggestions();

@@ -39,6 +39,17 @@ pub const REQUIRED_RATE_LIMITS: [&str; 7] = [
     "sign_up",
 ];
 
+/// Reads whose cost is far above a page's, limited per member and per
+/// client address (`graphql::throttle`); these must have a rate limit too.
+pub const EXPENSIVE_READ_LIMITS: [&str; 6] = [
+    "search",
+    "search_per_client",
+    "suggested_collaborators",
+    "suggested_collaborators_per_client",
+    "csv_export",
+    "csv_export_per_client",
+];
+
 /// A rule file that could not be read or is invalid. Displays as one line.
 #[derive(Debug, thiserror::Error)]
 pub enum RuleError {
@@ -444,6 +455,7 @@ impl LimitsFile {
     fn validate(self) -> Result<Self, SpannedProblem> {
         let missing: Vec<&str> = REQUIRED_RATE_LIMITS
             .into_iter()
+            .chain(EXPENSIVE_READ_LIMITS)
             .filter(|a| !self.rate_limits.get_ref().contains_key(*a))
             .collect();
         if !missing.is_empty() {

@@ -67,8 +67,8 @@ impl PublicationReport {
         &self.model.summary
     }
     /// The summary rendered and sanitized.
-    async fn summary_html(&self) -> &str {
-        &self.model.summary_html
+    async fn summary_html(&self, ctx: &Context<'_>) -> String {
+        crate::graphql::request::html_for_readers(ctx, &self.model.summary_html)
     }
     async fn lead_author(&self, ctx: &Context<'_>) -> GqlResult<Option<User>> {
         load_user(ctx, self.model.lead_author_id).await
@@ -77,6 +77,7 @@ impl PublicationReport {
     async fn filer(&self, ctx: &Context<'_>) -> GqlResult<Option<User>> {
         load_user(ctx, self.model.filer_id).await
     }
+    #[graphql(complexity = "crate::graphql::cost::listed(20, child_complexity)")]
     async fn co_authors(&self, ctx: &Context<'_>) -> GqlResult<Vec<PublicationCoAuthor>> {
         Ok(loaders(ctx)
             .co_authors
@@ -107,6 +108,7 @@ impl PublicationReport {
     async fn due_date(&self) -> Option<NaiveDate> {
         service::due_date(&self.model).map(|(d, _)| d)
     }
+    #[graphql(complexity = "crate::graphql::cost::listed(20, child_complexity)")]
     async fn workspaces(&self, ctx: &Context<'_>) -> GqlResult<Vec<PublicationWorkspace>> {
         Ok(loaders(ctx)
             .workspaces
@@ -192,6 +194,7 @@ impl PublicationReport {
     }
     /// Every status change since filing, oldest first. Authors and staff
     /// only (empty otherwise).
+    #[graphql(complexity = "crate::graphql::cost::listed(20, child_complexity)")]
     async fn status_history(&self, ctx: &Context<'_>) -> GqlResult<Vec<PublicationStatusChange>> {
         if !self.access.full() {
             return Ok(vec![]);
@@ -487,6 +490,7 @@ impl PublicationQuery {
 
     /// "My reports": reports the viewer filed, leads or co-authors, newest
     /// first.
+    #[graphql(complexity = "crate::graphql::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
     async fn my_publication_reports(
         &self,
         ctx: &Context<'_>,
@@ -530,6 +534,7 @@ impl PublicationQuery {
 
     /// Staff (reviewers and admins): every filed report, embargoed ones
     /// included, newest first.
+    #[graphql(complexity = "crate::graphql::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
     async fn publication_reports(
         &self,
         ctx: &Context<'_>,
@@ -585,12 +590,15 @@ impl PublicationQuery {
         filter: Option<PublicationReportFilter>,
     ) -> GqlResult<String> {
         let viewer = require_user(ctx)?;
+        crate::graphql::throttle::count(ctx, crate::graphql::throttle::ExpensiveRead::CsvExport)
+            .await?;
         let filter: ReportFilter = filter.unwrap_or_default().into();
         Ok(export::export_csv(app(ctx), viewer, &filter).await?)
     }
 
     /// The community's recent publications: published, out of embargo, of
     /// a tier the viewer holds; most recently published first.
+    #[graphql(complexity = "crate::graphql::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
     async fn recent_publications(
         &self,
         ctx: &Context<'_>,

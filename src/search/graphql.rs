@@ -65,7 +65,9 @@ pub struct FacetCount {
 
 #[derive(SimpleObject)]
 pub struct SearchFacets {
+    #[graphql(complexity = "crate::graphql::cost::listed(50, child_complexity)")]
     pub categories: Vec<FacetCount>,
+    #[graphql(complexity = "crate::graphql::cost::listed(50, child_complexity)")]
     pub tags: Vec<FacetCount>,
 }
 
@@ -112,6 +114,8 @@ pub struct SearchResults {
     /// Matching threads, workspaces and profiles (threads counted once).
     pub total: i64,
     pub facets: SearchFacets,
+    // Costed at the largest page: the page size is an argument of `search`.
+    #[graphql(complexity = "crate::graphql::cost::listed(MAX_PAGE, child_complexity)")]
     pub hits: Connection<String, SearchHit, EmptyFields, EmptyFields>,
 }
 
@@ -142,6 +146,8 @@ impl SearchQueryRoot {
         after: Option<String>,
     ) -> GqlResult<SearchResults> {
         let viewer = require_user(ctx)?;
+        crate::graphql::throttle::count(ctx, crate::graphql::throttle::ExpensiveRead::Search)
+            .await?;
         let app = app(ctx);
         let text = validate::single_line("query", &query, 0, 200)?;
         let limit = first.unwrap_or(20).clamp(1, MAX_PAGE as i32) as usize;

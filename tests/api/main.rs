@@ -20,4 +20,7 @@ mod schema;
 mod search;
 mod search_contract;
 mod startup;
+mod trust_cost;
+mod trust_links;
+mod trust_names;
 mod workspaces;

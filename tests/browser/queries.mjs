@@ -1,7 +1,11 @@
-// Every GraphQL document the frontend sends must match the server's schema.
-// The documents are read from frontend/js (string constants interpolated),
-// sent without variables, and any error other than "variable not provided"
-// or an execution refusal (sign in, forbidden, …) fails the check.
+// Every GraphQL document the frontend sends must match the server's schema
+// and fit its cost budget. The documents are read from frontend/js (string
+// constants interpolated) and sent signed in (TOKEN, a member holding every
+// role), with every variable given a value of its type and every page size
+// (`first`, `last`) at its largest. Any error other than an execution
+// refusal for these made-up values (forbidden, not found, …) fails the
+// check; QUERY_TOO_COMPLEX and RATE_LIMITED always fail it. Mutations are
+// checked against the schema only.
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
@@ -74,20 +78,55 @@ for (const { path, text } of sources) {
   }
 }
 
-const IGNORED_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'VALIDATION', 'INVALID_CREDENTIALS', 'RATE_LIMITED', 'INVALID_STATE', 'CONFLICT']);
+// The largest page any connection serves.
+const MAX_PAGE = 50;
+const SDL = readFileSync(new URL('../../graphql/schema.graphql', import.meta.url), 'utf8');
+const ENUMS = new Map([...SDL.matchAll(/^enum (\w+) \{\s*(\w+)/gm)].map((m) => [m[1], m[2]]));
+const INPUTS = new Set([...SDL.matchAll(/^input (\w+)/gm)].map((m) => m[1]));
+
+// A value of a variable's declared type: page sizes at their largest,
+// ids of rows the server has (1), the first value of an enum.
+function valueFor(name, type) {
+  const list = type.startsWith('[');
+  const base = type.replace(/[[\]!]/g, '');
+  if (list) return [];
+  if (name === 'first' || name === 'last') return MAX_PAGE;
+  if (ENUMS.has(base)) return ENUMS.get(base);
+  if (INPUTS.has(base)) return {};
+  return { Int: 1, Float: 1, Boolean: false, ID: '1', String: 'research' }[base] ?? null;
+}
+
+function variablesOf(query) {
+  const head = /^(?:query|mutation)\s*\w*\s*\(([^)]*)\)/.exec(query);
+  const variables = {};
+  for (const m of (head?.[1] ?? '').matchAll(/\$(\w+)\s*:\s*([\w[\]!]+)/g)) {
+    variables[m[1]] = valueFor(m[1], m[2]);
+  }
+  return variables;
+}
+
+// Refusals of the made-up values, which a real page would not send.
+const IGNORED_CODES = new Set(['FORBIDDEN', 'NOT_FOUND', 'VALIDATION', 'BAD_USER_INPUT', 'INVALID_CREDENTIALS', 'INVALID_STATE', 'CONFLICT']);
+const TOKEN = process.env.TOKEN;
+if (!TOKEN) throw new Error('queries.mjs needs TOKEN, a session of a member holding every role');
 const problems = [];
 for (const doc of documents) {
+  // Mutations would run: they are sent as before, signed out and without
+  // variables, which the schema refuses after validating them.
+  const mutation = doc.query.startsWith('mutation');
+  const headers = { 'Content-Type': 'application/json' };
+  if (!mutation) headers.Authorization = `Bearer ${TOKEN}`;
   const response = await fetch(`${BASE_URL}/graphql`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ query: doc.query }),
+    headers,
+    body: JSON.stringify(mutation ? { query: doc.query } : { query: doc.query, variables: variablesOf(doc.query) }),
   });
   const body = await response.json();
   for (const err of body.errors || []) {
     const code = err.extensions?.code;
     if (IGNORED_CODES.has(code)) continue;
-    // Without variables a valid document stops at its first argument.
-    if (/^Variable \$?"?\w+"? is not defined\.?$/.test(err.message)) continue;
+    if (mutation && code === 'UNAUTHENTICATED') continue;
+    if (mutation && /^Variable \$?"?\w+"? is not defined\.?$/.test(err.message)) continue;
     problems.push(`${doc.path}: ${code}: ${err.message}\n    in: ${doc.query.replace(/\s+/g, ' ').slice(0, 160)}`);
   }
 }

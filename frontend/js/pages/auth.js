@@ -16,10 +16,23 @@ import {
   setFieldError,
 } from '../ui.js';
 
-/** Only same-site paths are followed after sign-in. */
+/**
+ * Only same-origin paths are followed after sign-in. The value is resolved
+ * the way the browser would resolve it (`/\evil.example` and `/<tab>/evil`
+ * leave the site: browsers read `\` as `/` and drop tabs), and kept
+ * only when it stays on this origin; what is followed is the resolved path.
+ */
 function safeNext(query) {
   const next = query.get('next') || '/';
-  return next.startsWith('/') && !next.startsWith('//') ? next : '/';
+  if (!next.startsWith('/') || /[\\\u0000-\u001f\u007f]/.test(next)) return '/';
+  let url;
+  try {
+    url = new URL(next, window.location.origin);
+  } catch {
+    return '/';
+  }
+  if (url.origin !== window.location.origin || !url.pathname.startsWith('/') || url.pathname.startsWith('//')) return '/';
+  return url.pathname + url.search + url.hash;
 }
 
 function passwordField(label = 'Password', name = 'password', autocomplete = 'current-password') {
