@@ -96,6 +96,18 @@ pub enum Command {
         #[arg(long)]
         label: Option<String>,
     },
+    /// Copy the SQLite database to a new file while the server keeps
+    /// running (on PostgreSQL, use pg_dump).
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into this data directory (which must have no
+    /// database yet) and rebuild the search index from it.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Enqueue the digests that are due now, or show one user's digest.
     Digest {
         /// Print the digest instead of sending it.
@@ -210,6 +222,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Digest { dry_run, user } => digest(config, dry_run, user).await,
         Command::Reindex => reindex(config).await,
+        Command::Backup { to } => {
+            crate::backup::backup(&config, &to).await?;
+            println!("backed up to {}", to.display());
+            Ok(())
+        }
+        Command::Restore { from } => {
+            let stats = crate::backup::restore(config, &from).await?;
+            println!(
+                "restored {}: {} jobs back in the queue; search rebuilt with {} posts, {} workspaces, {} profiles",
+                from.display(),
+                stats.requeued,
+                stats.posts,
+                stats.workspaces,
+                stats.profiles
+            );
+            Ok(())
+        }
         Command::BenchData {
             users,
             threads,

@@ -67,6 +67,14 @@ pub struct Config {
     pub image_hosts: BTreeSet<String>,
     /// Serve GraphiQL on `GET /graphql` (off in production unless set).
     pub graphiql: bool,
+    /// This replica's stable name: the owner of the jobs its worker leases.
+    pub replica_id: String,
+    /// How long a claimed job stays leased without a heartbeat; a dead
+    /// replica's jobs are taken over this long after its last heartbeat.
+    pub job_lease: Duration,
+    /// The bearer token `/metrics` requires. Without one, `/metrics` is
+    /// open outside production and not served in production.
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -302,7 +310,37 @@ impl Config {
         let exemption_approvals = vars.range("COMMONS_EXEMPTION_APPROVALS", 2, 1, 2)? as u8;
         let exemption_sla_days = vars.range("COMMONS_EXEMPTION_SLA_DAYS", 10, 1, 90)? as u32;
 
+        let replica_id = match vars.get("COMMONS_REPLICA_ID") {
+            Some(id)
+                if id.len() <= 48
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') =>
+            {
+                id
+            }
+            Some(_) => {
+                return Err(bad(
+                    "COMMONS_REPLICA_ID",
+                    "use at most 48 letters, digits, '-' or '.'",
+                ));
+            }
+            None => derived_replica_id(&data_dir),
+        };
+        let job_lease =
+            Duration::from_secs(vars.range("COMMONS_JOB_LEASE_SECONDS", 30, 2, 3600)? as u64);
+        let metrics_token = vars.get("COMMONS_METRICS_TOKEN");
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(bad(
+                "COMMONS_METRICS_TOKEN",
+                "must be at least 16 characters",
+            ));
+        }
+
         Ok(Config {
+            replica_id,
+            job_lease,
+            metrics_token,
             env,
             bind,
             database_url,
@@ -384,6 +422,30 @@ fn image_hosts(raw: Option<String>) -> Result<BTreeSet<String>, ConfigError> {
     Ok(hosts)
 }
 
+/// `host-xxxxxxxx`: the host name and a hash of the data directory's
+/// absolute path, so a restarted replica keeps its name and two replicas on
+/// one host (with different data directories) get different ones.
+fn derived_replica_id(data_dir: &std::path::Path) -> String {
+    use sha2::Digest as _;
+    let host: String = hostname::get()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "host".into())
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(30)
+        .collect();
+    let absolute = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    let digest = sha2::Sha256::digest(absolute.to_string_lossy().as_bytes());
+    format!("{host}-{}", hex::encode(&digest[..4]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,6 +467,21 @@ mod tests {
         assert!(c.allowed_email_domains.contains("researchallofus.org"));
         assert!(matches!(c.mailer, MailerConfig::File(_)));
         assert!(!c.cookie_secure);
+        assert_eq!(c.job_lease, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn replica_ids_are_stable_per_data_directory() {
+        let a = config(&[("COMMONS_DATA_DIR", "/srv/a")]).expect("a");
+        let again = config(&[("COMMONS_DATA_DIR", "/srv/a")]).expect("a again");
+        let b = config(&[("COMMONS_DATA_DIR", "/srv/b")]).expect("b");
+        assert_eq!(a.replica_id, again.replica_id);
+        assert_ne!(a.replica_id, b.replica_id);
+        assert!(a.replica_id.len() <= 48, "{}", a.replica_id);
+        let named = config(&[("COMMONS_REPLICA_ID", "web-1")]).expect("named");
+        assert_eq!(named.replica_id, "web-1");
+        let err = config(&[("COMMONS_REPLICA_ID", "web/1")]).unwrap_err();
+        assert_eq!(err.var, "COMMONS_REPLICA_ID");
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::{
     context::AppContext,
     graphql::{AppSchema, RequestAuth, cache, policy},
     jobs::queue,
+    telemetry,
 };
 
 /// The custom header that marks a request as same-origin script: browsers
@@ -31,11 +32,19 @@ pub const CSRF_HEADER: &str = "x-commons-csrf";
 #[folder = "frontend/"]
 struct Frontend;
 
+/// The frontend's embedded files, for the metrics' list of known operations.
+pub(crate) fn frontend_sources() -> impl Iterator<Item = std::borrow::Cow<'static, [u8]>> {
+    Frontend::iter()
+        .filter(|name| name.ends_with(".js"))
+        .filter_map(|name| Frontend::get(&name).map(|file| file.data))
+}
+
 pub fn routes(ctx: AppContext, schema: AppSchema) -> impl Endpoint {
     Route::new()
         .at("/graphql", get(graphql_get).post(graphql_post))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
+        .at("/metrics", get(crate::telemetry::metrics_endpoint))
         .at("/unsubscribe", get(unsubscribe_page).post(unsubscribe_post))
         .nest("/", get(frontend))
         .data(ctx)
@@ -205,8 +214,15 @@ async fn graphql_post(
         .filter_map(|item| cache::change_made_by(item.parsed_query().ok()?, viewer))
         .collect();
     changes.dedup();
+    let started = Instant::now();
     let batch = BatchRequest::Batch(items).data(auth);
     let response = policy::execute_batch(schema, batch, ctx.config.limits.max_aliases).await;
+    if let BatchResponse::Batch(responses) = &response {
+        let each = started.elapsed() / responses.len().max(1) as u32;
+        for r in responses {
+            telemetry::graphql_request("batch".into(), outcome_code(r), each);
+        }
+    }
     for change in changes {
         ctx.changes.committed(&ctx.db, change).await;
     }
@@ -240,16 +256,21 @@ async fn serve_single(
     req: &Request,
     mut request: async_graphql::Request,
 ) -> Response {
+    let started = Instant::now();
+    let operation = telemetry::operation_label(operation_name(&mut request).as_deref());
     let token = bearer_or_cookie(req).map(|(token, _)| token);
     let fresh = wants_fresh(req);
     let key = match &token {
         Some(token) if !fresh => ctx.responses.key_for(token, &mut request),
         _ => None,
     };
-    if let Some(key) = &key
-        && let Some(body) = ctx.responses.get(key, &ctx.changes, ctx.clock.now())
-    {
-        return json_response(body, Some("commons; hit"));
+    if let Some(key) = &key {
+        let cached = ctx.responses.get(key, &ctx.changes, ctx.clock.now());
+        telemetry::response_cache(cached.is_some());
+        if let Some(body) = cached {
+            telemetry::graphql_request(operation, "OK".into(), started.elapsed());
+            return json_response(body, Some("commons; hit"));
+        }
     }
     let auth = match request_auth(ctx, req).await {
         Ok(auth) => auth,
@@ -265,6 +286,7 @@ async fn serve_single(
     let version = viewer.map(|id| (id, ctx.changes.version(id)));
     let made_at = ctx.clock.now();
     let response = policy::execute(schema, request.data(auth), ctx.config.limits.max_aliases).await;
+    telemetry::graphql_request(operation, outcome_code(&response), started.elapsed());
     if let Some(change) = change {
         ctx.changes.committed(&ctx.db, change).await;
     }
@@ -293,6 +315,32 @@ async fn serve_single(
         resp.headers_mut().append(name, value);
     }
     resp
+}
+
+/// The operation a request runs: its `operationName`, or the name of its
+/// only operation.
+fn operation_name(request: &mut async_graphql::Request) -> Option<String> {
+    if let Some(name) = &request.operation_name {
+        return Some(name.clone());
+    }
+    let doc = request.parsed_query().ok()?;
+    let mut names = doc.operations.iter().map(|(name, _)| name);
+    match (names.next(), names.next()) {
+        (Some(Some(name)), None) => Some(name.to_string()),
+        _ => None,
+    }
+}
+
+/// The metrics label of a response: `OK`, or its first error's code.
+fn outcome_code(response: &async_graphql::Response) -> String {
+    let code = response.errors.first().map(|error| {
+        match error.extensions.as_ref().and_then(|ext| ext.get("code")) {
+            Some(async_graphql::Value::String(code)) => code.clone(),
+            Some(async_graphql::Value::Enum(code)) => code.to_string(),
+            _ => "ERROR".to_string(),
+        }
+    });
+    telemetry::code_label(code.as_deref())
 }
 
 fn json_response(body: bytes::Bytes, cache_status: Option<&'static str>) -> Response {
@@ -408,7 +456,7 @@ async fn healthz() -> Response {
         .body(json!({ "status": "ok" }).to_string())
 }
 
-/// Ready when the database answers. Search and the job queue are reported
+/// Ready when the database answers. Search, mail and the job queue are reported
 /// (with the index lag) but do not make the process unready: writes keep
 /// working while the search engine is down, and the queue catches up.
 #[handler]
@@ -416,6 +464,7 @@ async fn readyz(Data(ctx): Data<&AppContext>) -> Response {
     let db_ok = ctx.db.ping().await.is_ok();
     let lag = queue::lag(&ctx.db, ctx.clock.now()).await.ok();
     let search = ctx.search_status().await;
+    let mail = ctx.mailer.status().await;
     let status = if db_ok {
         StatusCode::OK
     } else {
@@ -429,6 +478,7 @@ async fn readyz(Data(ctx): Data<&AppContext>) -> Response {
                 "status": if db_ok { "ready" } else { "unavailable" },
                 "database": if db_ok { "ok" } else { "unreachable" },
                 "search": search,
+                "mail": mail,
                 "jobs": lag,
             })
             .to_string(),
@@ -562,6 +612,18 @@ async fn frontend(req: &Request, Data(ctx): Data<&AppContext>) -> Response {
         .body(file.data.into_owned())
 }
 
+/// The bounded `route` label of a path.
+fn route_family(path: &str) -> &'static str {
+    match path {
+        "/graphql" => "graphql",
+        "/healthz" => "healthz",
+        "/readyz" => "readyz",
+        "/metrics" => "metrics",
+        "/unsubscribe" => "unsubscribe",
+        _ => "frontend",
+    }
+}
+
 /// Gives each request an id (or keeps the caller's `x-request-id`), logs it
 /// with the outcome, and adds baseline security headers.
 struct RequestIdTrace;
@@ -588,11 +650,13 @@ impl<E: Endpoint> Endpoint for RequestIdTraceEndpoint<E> {
             .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
         let span = tracing::info_span!("request", id = %request_id, method = %req.method(), path = %req.uri().path());
         let started = Instant::now();
+        let route = route_family(req.uri().path());
         let mut resp = async {
             let resp = match self.0.call(req).await {
                 Ok(out) => out.into_response(),
                 Err(err) => err.into_response(),
             };
+            telemetry::http_request(route, resp.status().as_u16(), started.elapsed());
             tracing::info!(
                 status = resp.status().as_u16(),
                 elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,

@@ -3,6 +3,7 @@
 //! and the GraphQL schema; `main.rs` and the tests both start it here.
 
 pub mod auth;
+pub mod backup;
 pub mod bench;
 pub mod changes;
 pub mod client_addr;
@@ -30,6 +31,7 @@ pub mod publications;
 pub mod ratelimit;
 pub mod search;
 pub mod seed;
+pub mod telemetry;
 pub mod validate;
 pub mod workspaces;
 
@@ -88,6 +90,7 @@ impl App {
     }
 
     pub async fn build_with(config: Config, options: BuildOptions) -> anyhow::Result<App> {
+        telemetry::install();
         std::fs::create_dir_all(&config.data_dir)?;
         let mut db = db::connect(&config.database_url).await?;
         if config.auto_migrate {
@@ -103,10 +106,13 @@ impl App {
             None => Mailer::from_config(&config.mailer)?,
         };
         let rules = load_rules(&config)?;
+        let clock = options.clock.unwrap_or_default();
         let limits = match options.rate_limits {
             Some(limits) => limits,
             None if !config.rate_limits => RateLimits::disabled(),
-            None => rate_limits_from(&rules),
+            None => rate_limits_from(&rules)
+                .with_clock(clock.clone())
+                .shared_through(&db),
         };
         let search = match options.search {
             Some(search) => search,
@@ -116,7 +122,7 @@ impl App {
         let ctx = AppContext {
             db,
             config: Arc::new(config),
-            clock: options.clock.unwrap_or_default(),
+            clock,
             mailer,
             limits,
             search,
@@ -152,6 +158,13 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
+        // The worker stops taking jobs as soon as shutdown begins, while
+        // requests in flight drain.
+        let stop_worker = stop_tx.clone();
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stop_worker.send(true);
+        };
         let worker = self
             .ctx
             .config
@@ -232,7 +245,19 @@ fn rate_limits_from(rules: &RuleSet) -> RateLimits {
         ("collaboration_message", 30, 600),
     ]
     .map(|(a, m, p)| (a.to_string(), m, p));
-    RateLimits::new(rules.rate_limits.quotas().chain(account))
+    // Per client address; `limits.toml` may override them.
+    let per_client = [
+        // Against password spraying from one client, across addresses.
+        ("sign_in_client", 100, 900),
+        ("sign_up_client", 10, 3600),
+    ]
+    .map(|(a, m, p)| (a.to_string(), m, p));
+    RateLimits::new(
+        per_client
+            .into_iter()
+            .chain(rules.rate_limits.quotas())
+            .chain(account),
+    )
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

@@ -15,6 +15,7 @@ mod m20261124_000060_email;
 mod m20261124_000070_publications;
 mod m20261124_000080_read_paths;
 mod m20261124_000090_post_excerpts;
+mod m20261202_000140_rate_limits;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000070_publications::Migration),
             Box::new(m20261124_000080_read_paths::Migration),
             Box::new(m20261124_000090_post_excerpts::Migration),
+            Box::new(m20261202_000140_rate_limits::Migration),
         ]
     }
 }

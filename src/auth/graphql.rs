@@ -218,6 +218,11 @@ fn session_cookie(ctx: &Context<'_>, token: &str, max_age_secs: i64) -> String {
     )
 }
 
+/// The caller's address, for the per-client limits.
+fn client_ip<'a>(ctx: &'a Context<'_>) -> Option<&'a str> {
+    request_auth(ctx).and_then(|a| a.client_ip.as_deref())
+}
+
 #[Object]
 impl AuthMutation {
     /// Creates an account on an allowed domain and emails a confirmation link.
@@ -231,6 +236,7 @@ impl AuthMutation {
                 institution: input.institution,
                 handle: input.handle.map(|h| h.trim().to_ascii_lowercase()),
             },
+            client_ip(ctx),
         )
         .await?;
         Ok(User(user))
@@ -257,7 +263,7 @@ impl AuthMutation {
         let agent = request_auth(ctx)
             .map(|a| a.user_agent.clone())
             .unwrap_or_default();
-        let signed = service::sign_in(app(ctx), &email, &password, &agent).await?;
+        let signed = service::sign_in(app(ctx), &email, &password, &agent, client_ip(ctx)).await?;
         let max_age = (signed.expires_at - app(ctx).clock.now())
             .num_seconds()
             .max(0);
@@ -287,7 +293,7 @@ impl AuthMutation {
 
     /// Emails a reset link if the account exists. Always answers true.
     async fn request_password_reset(&self, ctx: &Context<'_>, email: String) -> GqlResult<bool> {
-        service::request_password_reset(app(ctx), &email).await?;
+        service::request_password_reset(app(ctx), &email, client_ip(ctx)).await?;
         Ok(true)
     }
 

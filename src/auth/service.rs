@@ -194,12 +194,21 @@ async fn derive_handle(conn: &impl ConnectionTrait, email: &str) -> AppResult<St
 }
 
 /// Open sign-up: allowed domains only; the address must then be verified.
-pub async fn sign_up(ctx: &AppContext, input: SignUp) -> AppResult<user::Model> {
+/// `client` is the caller's address: sign-ups per client are limited too,
+/// so one client cannot mint accounts across many addresses.
+pub async fn sign_up(
+    ctx: &AppContext,
+    input: SignUp,
+    client: Option<&str>,
+) -> AppResult<user::Model> {
     let email = normalize_email(&input.email);
     if let Some(handle) = &input.handle {
         refuse_reserved_handle(handle)?;
     }
     ctx.limits.check("sign_up", &email).await?;
+    if let Some(client) = client {
+        ctx.limits.check("sign_up_client", client).await?;
+    }
     let user = create_account(
         ctx,
         NewAccount {
@@ -399,14 +408,26 @@ pub async fn resend_verification(ctx: &AppContext, email: &str) -> AppResult<()>
     Ok(())
 }
 
+/// Signs in with a password. Attempts are limited, and failures back off,
+/// per address *and client* (`client`, the caller's IP address): wrong
+/// passwords sent from one client slow that client down without locking
+/// the owner out from anywhere else. A client is also limited across
+/// addresses, against password spraying.
 pub async fn sign_in(
     ctx: &AppContext,
     email: &str,
     password_attempt: &str,
     user_agent: &str,
+    client: Option<&str>,
 ) -> AppResult<SignedIn> {
+    use crate::ratelimit::{SIGN_IN_FAILURES, pair_key};
     let email = normalize_email(email);
-    ctx.limits.check("sign_in", &email).await?;
+    let pair = pair_key(&email, client);
+    ctx.limits.check_backoff(SIGN_IN_FAILURES, &pair).await?;
+    ctx.limits.check("sign_in", &pair).await?;
+    if let Some(client) = client {
+        ctx.limits.check("sign_in_client", client).await?;
+    }
     let found = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
         .one(&ctx.db)
@@ -418,8 +439,12 @@ pub async fn sign_in(
     let matches = password::verify(password_attempt.to_string(), stored).await?;
     let user = match found {
         Some(user) if matches => user,
-        _ => return Err(AppError::InvalidCredentials),
+        _ => {
+            ctx.limits.failed(SIGN_IN_FAILURES, &pair).await?;
+            return Err(AppError::InvalidCredentials);
+        }
     };
+    ctx.limits.forgive_key(SIGN_IN_FAILURES, &pair).await?;
     if user.status == UserStatus::Suspended.as_str() {
         return Err(AppError::forbidden("this account is suspended"));
     }
@@ -529,9 +554,20 @@ pub async fn sign_out_everywhere(ctx: &AppContext, viewer: &CurrentUser) -> AppR
 }
 
 /// Always succeeds from the caller's point of view (no account probing).
-pub async fn request_password_reset(ctx: &AppContext, email: &str) -> AppResult<()> {
+/// Requests are limited per address and client, so nobody can use up the
+/// owner's requests from elsewhere.
+pub async fn request_password_reset(
+    ctx: &AppContext,
+    email: &str,
+    client: Option<&str>,
+) -> AppResult<()> {
     let email = normalize_email(email);
-    ctx.limits.check("password_reset", &email).await?;
+    ctx.limits
+        .check(
+            "password_reset",
+            &crate::ratelimit::pair_key(&email, client),
+        )
+        .await?;
     let txn = db::begin_write(&ctx.db).await?;
     if let Some(user) = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
@@ -555,6 +591,7 @@ pub async fn reset_password(ctx: &AppContext, token: &str, new_password: &str) -
     let txn = db::begin_write(&ctx.db).await?;
     let used = consume_token(ctx, &txn, token, PURPOSE_RESET).await?;
     let user = find_user(&txn, used.user_id).await?;
+    let email = user.email.clone();
     let verified = user.email_verified_at.or(Some(now));
     let mut active: user::ActiveModel = user.into();
     active.password_hash = Set(hash);
@@ -562,6 +599,11 @@ pub async fn reset_password(ctx: &AppContext, token: &str, new_password: &str) -
     active.update(&txn).await?;
     revoke_all_sessions(&txn, used.user_id, now).await?;
     txn.commit().await?;
+    // The owner proved the address: failed sign-ins no longer slow it
+    // down from any client.
+    ctx.limits
+        .forgive(crate::ratelimit::SIGN_IN_FAILURES, &email)
+        .await?;
     Ok(())
 }
 

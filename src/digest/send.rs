@@ -109,10 +109,18 @@ pub async fn run(ctx: &AppContext, payload: &str) -> Result<(), JobError> {
     let digest = content::build(ctx, &user, job.since).await?;
     if !digest.is_empty() {
         let mail = render(ctx, &user, &digest, &job.period)?;
-        match ctx.mailer.send(&ctx.config.mail_from, &mail).await {
-            Ok(()) => {}
-            Err(MailError::Transient(reason)) => return Err(JobError::Retry(reason)),
+        // The job's dedupe key: a retried digest keeps its Message-ID.
+        let from = &ctx.config.mail_from;
+        let key = format!("digest:{}:{}", job.user_id, job.period);
+        let message_id = crate::mail::message_id_for(from, &key);
+        match ctx.mailer.send_as(from, &mail, Some(message_id)).await {
+            Ok(()) => crate::telemetry::mail("sent"),
+            Err(MailError::Transient(reason)) => {
+                crate::telemetry::mail("failed");
+                return Err(JobError::Retry(reason));
+            }
             Err(MailError::Permanent(reason)) => {
+                crate::telemetry::mail("failed");
                 record_suppression(ctx, &user.email, &reason).await?;
                 return Err(JobError::Permanent(reason));
             }

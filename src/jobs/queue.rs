@@ -12,6 +12,40 @@ use crate::{
     error::{AppError, AppResult},
 };
 
+/// Where a job is in its life. Stored as the strings of [`JobStatus::as_str`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobStatus {
+    /// Waiting for its `run_at`, or released back to the queue.
+    Pending,
+    /// Leased by one worker (`locked_by`) until `locked_until`.
+    Running,
+    Done,
+    /// Gave up: a permanent failure or too many attempts.
+    Failed,
+}
+
+impl JobStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::Running => "running",
+            JobStatus::Done => "done",
+            JobStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            JobStatus::Pending,
+            JobStatus::Running,
+            JobStatus::Done,
+            JobStatus::Failed,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == s)
+    }
+}
+
 /// A job to enqueue. `kind` selects the handler in `worker::dispatch`.
 #[derive(Debug, Clone)]
 pub struct NewJob {
@@ -63,7 +97,7 @@ pub async fn enqueue(
         payload: Set(job.payload.to_string()),
         dedupe_key: Set(job.dedupe_key.clone()),
         ordering_key: Set(job.ordering_key),
-        status: Set("pending".into()),
+        status: Set(JobStatus::Pending.as_str().into()),
         attempts: Set(0),
         max_attempts: Set(12),
         run_at: Set(job.run_at.unwrap_or(now)),
@@ -97,8 +131,11 @@ pub struct ClaimedJob {
     pub id: i64,
     pub kind: String,
     pub payload: String,
+    /// This claim's attempt number. With the owner it fences the lease:
+    /// only the claim that holds it may renew, release or settle the job.
     pub attempts: i32,
     pub max_attempts: i32,
+    pub dedupe_key: Option<String>,
 }
 
 /// Claims up to `limit` due jobs for `worker`, leasing them for `lease`.
@@ -136,7 +173,7 @@ pub async fn claim(
            ORDER BY j.run_at, j.id
            LIMIT {p4}
            {lock})
-         RETURNING id, kind, payload, attempts, max_attempts"
+         RETURNING id, kind, payload, attempts, max_attempts, dedupe_key"
     );
     let stmt = Statement::from_sql_and_values(
         backend,
@@ -151,6 +188,75 @@ pub async fn claim(
     let mut jobs = ClaimedJob::find_by_statement(stmt).all(conn).await?;
     jobs.sort_by_key(|j| j.id);
     Ok(jobs)
+}
+
+/// Extends the lease of every job `owner` holds; returns how many it holds.
+/// A job another worker has taken over is no longer `owner`'s and is left
+/// alone.
+pub async fn heartbeat(
+    conn: &impl ConnectionTrait,
+    owner: &str,
+    now: DateTime<Utc>,
+    lease: Duration,
+) -> AppResult<u64> {
+    let backend = conn.get_database_backend();
+    let (p1, p2, ..) = placeholders(backend);
+    let result = conn
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "UPDATE jobs SET locked_until = {p1} WHERE status = 'running' AND locked_by = {p2}"
+            ),
+            [(now + lease).into(), owner.into()],
+        ))
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// Puts jobs `owner` claimed but never started back in the queue, as if
+/// they had not been claimed (a worker that is stopping). Returns how many.
+pub async fn release_unstarted(
+    conn: &impl ConnectionTrait,
+    owner: &str,
+    jobs: &[ClaimedJob],
+) -> AppResult<u64> {
+    let backend = conn.get_database_backend();
+    let (p1, p2, p3, _) = placeholders(backend);
+    let mut released = 0;
+    for job in jobs {
+        let result = conn
+            .execute_raw(Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "UPDATE jobs SET status = 'pending', attempts = attempts - 1,
+                     locked_by = NULL, locked_until = NULL
+                     WHERE id = {p1} AND status = 'running' AND locked_by = {p2} AND attempts = {p3}"
+                ),
+                [job.id.into(), owner.into(), job.attempts.into()],
+            ))
+            .await?;
+        released += result.rows_affected();
+    }
+    Ok(released)
+}
+
+/// Takes back the jobs an earlier process of this replica (`replica`) held
+/// when it died: they return to the queue at once instead of waiting out
+/// their lease. `owner` is the current process, whose jobs stay.
+pub async fn take_back(conn: &impl ConnectionTrait, replica: &str, owner: &str) -> AppResult<u64> {
+    let backend = conn.get_database_backend();
+    let (p1, p2, ..) = placeholders(backend);
+    let result = conn
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "UPDATE jobs SET status = 'pending', locked_by = NULL, locked_until = NULL
+                 WHERE status = 'running' AND locked_by LIKE {p1} AND locked_by <> {p2}"
+            ),
+            [format!("{replica}/%").into(), owner.into()],
+        ))
+        .await?;
+    Ok(result.rows_affected())
 }
 
 fn placeholders(backend: DbBackend) -> (&'static str, &'static str, &'static str, &'static str) {

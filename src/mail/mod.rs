@@ -86,6 +86,39 @@ impl Mailer {
         }
     }
 
+    /// The mailer's state for `/readyz`: whether the SMTP server answers.
+    /// Checked at most every 15 seconds, so probes do not flood it.
+    pub async fn status(&self) -> serde_json::Value {
+        static LAST: Mutex<Option<(std::time::Instant, bool, String)>> = Mutex::new(None);
+        let Mailer::Smtp(transport) = self else {
+            return serde_json::json!({ "transport": self.kind(), "status": "ok" });
+        };
+        let cached = LAST.lock().ok().and_then(|last| {
+            last.as_ref()
+                .filter(|(at, ..)| at.elapsed() < std::time::Duration::from_secs(15))
+                .map(|(_, ok, error)| (*ok, error.clone()))
+        });
+        let (ok, error) = match cached {
+            Some(found) => found,
+            None => {
+                let (ok, error) = match transport.test_connection().await {
+                    Ok(true) => (true, String::new()),
+                    Ok(false) => (false, "the SMTP server did not answer".to_string()),
+                    Err(e) => (false, e.to_string()),
+                };
+                if let Ok(mut last) = LAST.lock() {
+                    *last = Some((std::time::Instant::now(), ok, error.clone()));
+                }
+                (ok, error)
+            }
+        };
+        if ok {
+            serde_json::json!({ "transport": "smtp", "status": "ok" })
+        } else {
+            serde_json::json!({ "transport": "smtp", "status": "unavailable", "error": error })
+        }
+    }
+
     /// Messages the memory backend has kept (empty for other backends).
     pub fn sent(&self) -> Vec<SentMail> {
         match self {
@@ -95,7 +128,19 @@ impl Mailer {
     }
 
     pub async fn send(&self, from: &str, mail: &OutgoingMail) -> Result<(), MailError> {
-        let message = build_message(from, mail)?;
+        self.send_as(from, mail, None).await
+    }
+
+    /// Sends `mail` with the given `Message-ID` (one is generated when
+    /// `None`). A retried delivery passes the same id, so the recipient's
+    /// mail system and the recipient can tell it is the same message.
+    pub async fn send_as(
+        &self,
+        from: &str,
+        mail: &OutgoingMail,
+        message_id: Option<String>,
+    ) -> Result<(), MailError> {
+        let message = build_message(from, mail, message_id)?;
         match self {
             Mailer::Smtp(transport) => match transport.send(message).await {
                 Ok(_) => Ok(()),
@@ -130,7 +175,25 @@ impl Mailer {
     }
 }
 
-fn build_message(from: &str, mail: &OutgoingMail) -> Result<Message, MailError> {
+/// A stable `Message-ID` for the delivery identified by `key` (a mail job's
+/// dedupe key, or its id): the same key always gives the same id, on the
+/// domain of the sender's address.
+pub fn message_id_for(from: &str, key: &str) -> String {
+    use sha2::Digest as _;
+    let domain = from
+        .parse::<Mailbox>()
+        .ok()
+        .map(|m| m.email.domain().to_string())
+        .unwrap_or_else(|| "localhost".into());
+    let digest = sha2::Sha256::digest(key.as_bytes());
+    format!("<{}@{domain}>", hex::encode(&digest[..16]))
+}
+
+fn build_message(
+    from: &str,
+    mail: &OutgoingMail,
+    message_id: Option<String>,
+) -> Result<Message, MailError> {
     let permanent = |e: &dyn std::fmt::Display| MailError::Permanent(e.to_string());
     let from: Mailbox = from.parse().map_err(|e| permanent(&e))?;
     let to = Mailbox::new(
@@ -140,7 +203,8 @@ fn build_message(from: &str, mail: &OutgoingMail) -> Result<Message, MailError> 
     let mut builder = Message::builder()
         .from(from)
         .to(to)
-        .subject(mail.subject.clone());
+        .subject(mail.subject.clone())
+        .message_id(message_id);
     for (name, value) in &mail.headers {
         let name = HeaderName::new_from_ascii(name.clone()).map_err(|e| permanent(&e))?;
         builder = builder.raw_header(HeaderValue::new(name, value.clone()));

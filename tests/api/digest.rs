@@ -1,11 +1,7 @@
 //! Email digests: real SMTP over loopback, idempotent scheduling, outage
 //! recovery, one-click unsubscribe, and silence when there is nothing new.
 
-use std::{
-    io::Write,
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use std::time::Duration;
 
 use commons::{
     jobs::worker::Worker,
@@ -13,62 +9,10 @@ use commons::{
 };
 use serde_json::json;
 
-use crate::helpers::*;
-
-/// aiosmtpd on a loopback port, writing messages into a folder.
-struct SmtpSink {
-    child: Child,
-    dir: tempfile::TempDir,
-}
-
-impl SmtpSink {
-    fn start(port: u16) -> SmtpSink {
-        let dir = tempfile::tempdir().expect("mail dir");
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
-        let mut child = Command::new("/usr/bin/python3")
-            .arg(script)
-            .arg(port.to_string())
-            .arg(dir.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start aiosmtpd (apt-get install python3-aiosmtpd)");
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("stdout");
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
-            .expect("read READY");
-        assert_eq!(line.trim(), "READY", "aiosmtpd did not start: {line}");
-        SmtpSink { child, dir }
-    }
-
-    fn messages(&self) -> Vec<String> {
-        let mut files: Vec<_> = std::fs::read_dir(self.dir.path())
-            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        files.sort();
-        files
-            .iter()
-            .filter_map(|p| std::fs::read_to_string(p).ok())
-            .collect()
-    }
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        if let Some(stdin) = self.child.stdin.as_mut() {
-            let _ = stdin.write_all(b"");
-        }
-        drop(self.child.stdin.take());
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
+use crate::{
+    helpers::*,
+    smtp_sink::{SmtpSink, free_port},
+};
 
 /// A daily digest due now: UTC, hour 0.
 async fn daily_now(user: &Session) {

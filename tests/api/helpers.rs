@@ -207,6 +207,7 @@ impl TestApp {
         let mut config = (*self.ctx().config).clone();
         config.data_dir = dir.path().to_path_buf();
         config.search = commons::config::SearchConfig::Tantivy(dir.path().join("search"));
+        config.replica_id = format!("{}-replica", config.replica_id);
         Self::start(self.backend(), config, BuildOptions::default(), dir, None).await
     }
 
