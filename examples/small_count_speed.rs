@@ -42,7 +42,8 @@ fn post() -> String {
 
 /// One paragraph with no sentence or paragraph break: every total stays live.
 fn adversarial() -> String {
-    let unit = "of the 1,204 patients 1,190 had 35% of the 40 carriers half of them the rest all but 3 ";
+    let unit =
+        "of the 1,204 patients 1,190 had 35% of the 40 carriers half of them the rest all but 3 ";
     unit.repeat(TARGET_CHARS / unit.len() + 1)
         .chars()
         .take(TARGET_CHARS)

@@ -150,14 +150,14 @@ pub(super) fn number_phrase(words: &[&str]) -> Option<(u64, usize)> {
     while let Some(&w) = words.get(k) {
         if let Some(v) = word_below_hundred(w) {
             // "two three" is two numbers, not one.
-            if seen_number && current % 100 != 0 {
+            if seen_number && !current.is_multiple_of(100) {
                 break;
             }
             current += v;
             seen_number = true;
         } else if w == "a" && k == 0 && words.get(1).is_some_and(|n| is_multiplier(n)) {
             current = 1;
-        } else if w == "hundred" && k > 0 && current % 100 != 0 && current < 100 {
+        } else if w == "hundred" && k > 0 && !current.is_multiple_of(100) && current < 100 {
             current *= 100;
             seen_number = true;
         } else if w == "thousand" && k > 0 && current > 0 {
@@ -171,7 +171,7 @@ pub(super) fn number_phrase(words: &[&str]) -> Option<(u64, usize)> {
             break;
         } else if w == "and"
             && seen_number
-            && (current % 100 == 0 || total > 0)
+            && (current.is_multiple_of(100) || total > 0)
             && words
                 .get(k + 1)
                 .is_some_and(|n| word_below_hundred(n).is_some())
