@@ -301,7 +301,7 @@ impl Config {
 
         let limits = GraphqlLimits {
             max_depth: vars.range("COMMONS_GRAPHQL_MAX_DEPTH", 12, 2, 64)?,
-            max_complexity: vars.range("COMMONS_GRAPHQL_MAX_COMPLEXITY", 5_000, 10, 1_000_000)?,
+            max_complexity: vars.range("COMMONS_GRAPHQL_MAX_COMPLEXITY", 50_000, 10, 1_000_000)?,
             max_recursive_depth: vars.range("COMMONS_GRAPHQL_MAX_RECURSION", 32, 4, 256)?,
             max_aliases: vars.range("COMMONS_GRAPHQL_MAX_ALIASES", 30, 1, 1_000)?,
             max_batch: vars.range("COMMONS_GRAPHQL_MAX_BATCH", 10, 1, 100)?,

@@ -66,7 +66,7 @@ pub fn build_schema_with(ctx: Option<AppContext>, loader_delay: Duration) -> App
         .map(|c| c.config.limits)
         .unwrap_or(crate::config::GraphqlLimits {
             max_depth: 12,
-            max_complexity: 5_000,
+            max_complexity: 50_000,
             max_recursive_depth: 32,
             max_aliases: 30,
             max_batch: 10,
