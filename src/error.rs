@@ -14,6 +14,10 @@ pub enum AppError {
     Unauthenticated,
     #[error("wrong email or password")]
     InvalidCredentials,
+    /// Signed in, but the address is not confirmed yet: until it is, the
+    /// account can only verify, resend the link, edit itself and sign out.
+    #[error("confirm your email address first; check your inbox for the link")]
+    EmailNotVerified,
     #[error("{0}")]
     Forbidden(String),
     #[error("{0} not found")]
@@ -74,6 +78,7 @@ impl AppError {
         match self {
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::InvalidCredentials => "INVALID_CREDENTIALS",
+            Self::EmailNotVerified => "EMAIL_NOT_VERIFIED",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
             Self::Validation { .. } => "VALIDATION",

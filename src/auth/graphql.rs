@@ -12,7 +12,7 @@ use super::{
 use crate::{
     entities::user,
     error::AppError,
-    graphql::{GqlResult, app, request::request_auth, require_user, viewer},
+    graphql::{GqlResult, account, app, request::request_auth, require_account, require_user, viewer},
     validate,
 };
 
@@ -24,7 +24,12 @@ pub struct User(pub user::Model);
 
 impl User {
     fn is_self_or_admin(&self, ctx: &Context<'_>) -> bool {
-        viewer(ctx).is_some_and(|v| v.id == self.0.id || v.is_admin())
+        self.is_self(ctx) || viewer(ctx).is_some_and(|v| v.is_admin())
+    }
+
+    /// The account itself, verified or not: it sees its own private fields.
+    fn is_self(&self, ctx: &Context<'_>) -> bool {
+        account(ctx).is_some_and(|a| a.id == self.0.id)
     }
 }
 
@@ -58,7 +63,7 @@ impl User {
     }
     /// Only for the user themself, moderators and admins.
     async fn status(&self, ctx: &Context<'_>) -> Option<UserStatus> {
-        let allowed = viewer(ctx).is_some_and(|v| v.id == self.0.id || v.is_moderator());
+        let allowed = self.is_self(ctx) || viewer(ctx).is_some_and(|v| v.is_moderator());
         allowed.then(|| UserStatus::parse(&self.0.status))
     }
     /// Only for the user themself and admins.
@@ -68,7 +73,7 @@ impl User {
     }
     /// Only for the user themself, moderators and admins.
     async fn silenced_until(&self, ctx: &Context<'_>) -> Option<DateTime<Utc>> {
-        let allowed = viewer(ctx).is_some_and(|v| v.id == self.0.id || v.is_moderator());
+        let allowed = self.is_self(ctx) || viewer(ctx).is_some_and(|v| v.is_moderator());
         if allowed { self.0.silenced_until } else { None }
     }
     /// Only for the user themself and admins.
@@ -103,6 +108,15 @@ pub struct SignInPayload {
     pub user: User,
 }
 
+/// What sign-up answers. It is the same whether or not the address already
+/// had an account (its owner is mailed a note instead), so it names only the
+/// address the confirmation link was sent to.
+#[derive(SimpleObject)]
+pub struct SignUpPayload {
+    /// The address, normalized, that the confirmation link goes to.
+    pub email: String,
+}
+
 #[derive(InputObject)]
 pub struct SignUpInput {
     pub email: String,
@@ -126,9 +140,10 @@ pub struct AuthQuery;
 
 #[Object]
 impl AuthQuery {
-    /// The signed-in user, or null.
+    /// The signed-in user, or null. Answers for accounts that have not yet
+    /// confirmed their address too.
     async fn me(&self, ctx: &Context<'_>) -> GqlResult<Option<User>> {
-        let Some(v) = viewer(ctx) else {
+        let Some(v) = account(ctx) else {
             return Ok(None);
         };
         Ok(Some(User(service::find_user(&app(ctx).db, v.id).await?)))
@@ -137,7 +152,7 @@ impl AuthQuery {
     async fn viewer(&self, ctx: &Context<'_>) -> GqlResult<Viewer> {
         let app = app(ctx);
         let domains = app.config.allowed_email_domains.iter().cloned().collect();
-        let Some(v) = viewer(ctx) else {
+        let Some(v) = account(ctx) else {
             return Ok(Viewer {
                 signed_in: false,
                 user: None,
@@ -225,9 +240,11 @@ fn client_ip<'a>(ctx: &'a Context<'_>) -> Option<&'a str> {
 
 #[Object]
 impl AuthMutation {
-    /// Creates an account on an allowed domain and emails a confirmation link.
-    async fn sign_up(&self, ctx: &Context<'_>, input: SignUpInput) -> GqlResult<User> {
-        let user = service::sign_up(
+    /// Creates an account on an allowed domain and emails a confirmation
+    /// link. For an address that already has an account the answer is the
+    /// same, and the owner is mailed a note instead.
+    async fn sign_up(&self, ctx: &Context<'_>, input: SignUpInput) -> GqlResult<SignUpPayload> {
+        let email = service::sign_up(
             app(ctx),
             SignUp {
                 email: input.email,
@@ -239,7 +256,7 @@ impl AuthMutation {
             client_ip(ctx),
         )
         .await?;
-        Ok(User(user))
+        Ok(SignUpPayload { email })
     }
 
     /// Confirms the email address with the token from the emailed link.
@@ -277,7 +294,7 @@ impl AuthMutation {
 
     /// Ends this session.
     async fn sign_out(&self, ctx: &Context<'_>) -> GqlResult<bool> {
-        let v = require_user(ctx)?;
+        let v = require_account(ctx)?;
         service::sign_out(app(ctx), v).await?;
         ctx.append_http_header("set-cookie", session_cookie(ctx, "", 0));
         Ok(true)
@@ -285,7 +302,7 @@ impl AuthMutation {
 
     /// Ends every session of this account, on every device. Returns how many.
     async fn sign_out_everywhere(&self, ctx: &Context<'_>) -> GqlResult<i32> {
-        let v = require_user(ctx)?;
+        let v = require_account(ctx)?;
         let n = service::sign_out_everywhere(app(ctx), v).await?;
         ctx.append_http_header("set-cookie", session_cookie(ctx, "", 0));
         Ok(n as i32)
@@ -315,7 +332,7 @@ impl AuthMutation {
         current_password: String,
         new_password: String,
     ) -> GqlResult<bool> {
-        let v = require_user(ctx)?;
+        let v = require_account(ctx)?;
         service::change_password(app(ctx), v, &current_password, &new_password).await?;
         Ok(true)
     }
@@ -327,7 +344,7 @@ impl AuthMutation {
         display_name: Option<String>,
         institution: Option<String>,
     ) -> GqlResult<User> {
-        let v = require_user(ctx)?;
+        let v = require_account(ctx)?;
         let user =
             service::update_account(app(ctx), v, display_name.as_deref(), institution.as_deref())
                 .await?;

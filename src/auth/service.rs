@@ -196,11 +196,12 @@ async fn derive_handle(conn: &impl ConnectionTrait, email: &str) -> AppResult<St
 /// Open sign-up: allowed domains only; the address must then be verified.
 /// `client` is the caller's address: sign-ups per client are limited too,
 /// so one client cannot mint accounts across many addresses.
-pub async fn sign_up(
-    ctx: &AppContext,
-    input: SignUp,
-    client: Option<&str>,
-) -> AppResult<user::Model> {
+///
+/// The answer does not say whether the address already has an account: for
+/// a taken address nothing is created and its owner is mailed a note
+/// instead, after the same checks and the same password hash. Returns the
+/// normalized address.
+pub async fn sign_up(ctx: &AppContext, input: SignUp, client: Option<&str>) -> AppResult<String> {
     let email = normalize_email(&input.email);
     if let Some(handle) = &input.handle {
         refuse_reserved_handle(handle)?;
@@ -209,23 +210,118 @@ pub async fn sign_up(
     if let Some(client) = client {
         ctx.limits.check("sign_up_client", client).await?;
     }
-    let user = create_account(
+    let prepared = prepare(
         ctx,
-        NewAccount {
-            sign_up: SignUp { email, ..input },
-            roles: Roles::new([Role::Researcher]),
-            tier: Tier::Registered,
-            verified: false,
+        SignUp {
+            email: email.clone(),
+            ..input
         },
     )
     .await?;
-    Ok(user)
+    let txn = db::begin_write(&ctx.db).await?;
+    // A chosen handle that is taken is refused alike whoever holds the
+    // address: handles are public, addresses are not.
+    if let Some(handle) = &prepared.handle
+        && handle_taken(&txn, handle).await?
+    {
+        return Err(AppError::conflict_on(
+            "handle",
+            "this handle is taken; choose another",
+        ));
+    }
+    match find_by_email(&txn, &email).await? {
+        Some(owner) => mail_account_exists(ctx, &txn, &owner).await?,
+        None => {
+            match insert_account(
+                ctx,
+                &txn,
+                prepared,
+                Roles::new([Role::Researcher]),
+                Tier::Registered,
+                false,
+            )
+            .await
+            {
+                Ok(_) => {}
+                // Another sign-up for the address won the race: its owner
+                // gets the note, as if this one had come second.
+                Err(AppError::Conflict {
+                    field: Some(field), ..
+                }) if field == "email" => {
+                    drop(txn);
+                    let txn = db::begin_write(&ctx.db).await?;
+                    if let Some(owner) = find_by_email(&txn, &email).await? {
+                        mail_account_exists(ctx, &txn, &owner).await?;
+                    }
+                    txn.commit().await?;
+                    ctx.wake_worker();
+                    return Ok(email);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    txn.commit().await?;
+    ctx.wake_worker();
+    Ok(email)
 }
 
-/// Creates an account; unverified accounts get a verification mail in the
-/// same transaction.
-pub async fn create_account(ctx: &AppContext, account: NewAccount) -> AppResult<user::Model> {
-    let input = account.sign_up;
+async fn find_by_email(conn: &impl ConnectionTrait, email: &str) -> AppResult<Option<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(conn)
+        .await?)
+}
+
+async fn handle_taken(conn: &impl ConnectionTrait, handle: &str) -> AppResult<bool> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Handle.eq(handle))
+        .count(conn)
+        .await?
+        > 0)
+}
+
+/// Tells the owner of an address that someone tried to sign up with it.
+/// Suspended accounts are not mailed.
+async fn mail_account_exists(
+    ctx: &AppContext,
+    txn: &impl ConnectionTrait,
+    owner: &user::Model,
+) -> AppResult<()> {
+    if owner.status != UserStatus::Active.as_str() {
+        return Ok(());
+    }
+    let (text, html) = templates::render(
+        "account_exists",
+        json!({
+            "name": owner.display_name,
+            "sign_in_link": format!("{}/sign-in", ctx.config.public_url),
+            "reset_link": format!("{}/forgot-password", ctx.config.public_url),
+        }),
+    )
+    .map_err(AppError::internal)?;
+    let mail = OutgoingMail {
+        to: owner.email.clone(),
+        to_name: owner.display_name.clone(),
+        subject: "Someone tried to sign up with your address".into(),
+        text,
+        html: Some(html),
+        headers: vec![],
+    };
+    jobs::enqueue(txn, ctx.clock.now(), NewJob::new("mail", mail)?).await?;
+    Ok(())
+}
+
+/// A new account's fields, checked, with the password hashed.
+struct Prepared {
+    email: String,
+    display_name: String,
+    institution: String,
+    handle: Option<String>,
+    password_hash: String,
+}
+
+async fn prepare(ctx: &AppContext, input: SignUp) -> AppResult<Prepared> {
     let email = normalize_email(&input.email);
     validate_email(ctx, &email)?;
     password::validate(&input.password)?;
@@ -239,46 +335,75 @@ pub async fn create_account(ctx: &AppContext, account: NewAccount) -> AppResult<
     if let Some(handle) = &input.handle {
         validate_handle(handle)?;
     }
-    let password_hash = password::hash(input.password.clone()).await?;
-    let now = ctx.clock.now();
+    let password_hash = password::hash(input.password).await?;
+    Ok(Prepared {
+        email,
+        display_name,
+        institution,
+        handle: input.handle,
+        password_hash,
+    })
+}
 
+/// Creates an account; unverified accounts get a verification mail in the
+/// same transaction. An address that has an account is a `CONFLICT`: this
+/// is for operators (the command line, seeding), not for sign-up.
+pub async fn create_account(ctx: &AppContext, account: NewAccount) -> AppResult<user::Model> {
+    let prepared = prepare(ctx, account.sign_up).await?;
     let txn = db::begin_write(&ctx.db).await?;
-    let exists = user::Entity::find()
-        .filter(user::Column::Email.eq(&email))
-        .count(&txn)
-        .await?;
-    if exists > 0 {
+    if find_by_email(&txn, &prepared.email).await?.is_some() {
         return Err(AppError::conflict_on(
             "email",
             "an account with this email already exists; sign in or reset your password",
         ));
     }
-    let handle = match input.handle {
+    let user = insert_account(
+        ctx,
+        &txn,
+        prepared,
+        account.roles,
+        account.tier,
+        account.verified,
+    )
+    .await?;
+    txn.commit().await?;
+    ctx.wake_worker();
+    Ok(user)
+}
+
+async fn insert_account(
+    ctx: &AppContext,
+    txn: &impl ConnectionTrait,
+    prepared: Prepared,
+    roles: Roles,
+    tier: Tier,
+    verified: bool,
+) -> AppResult<user::Model> {
+    let now = ctx.clock.now();
+    let handle = match prepared.handle {
         Some(h) => h,
-        None => derive_handle(&txn, &email).await?,
+        None => derive_handle(txn, &prepared.email).await?,
     };
     let user = user::ActiveModel {
-        email: Set(email.clone()),
+        email: Set(prepared.email),
         handle: Set(handle),
-        display_name: Set(display_name),
-        institution: Set(institution),
-        password_hash: Set(password_hash),
-        roles: Set(account.roles.to_string()),
-        tier: Set(account.tier.as_str().into()),
+        display_name: Set(prepared.display_name),
+        institution: Set(prepared.institution),
+        password_hash: Set(prepared.password_hash),
+        roles: Set(roles.to_string()),
+        tier: Set(tier.as_str().into()),
         status: Set(UserStatus::Active.as_str().into()),
-        email_verified_at: Set(account.verified.then_some(now)),
+        email_verified_at: Set(verified.then_some(now)),
         silenced_until: Set(None),
         created_at: Set(now),
         last_seen_at: Set(None),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    if !account.verified {
-        send_token_mail(ctx, &txn, &user, PURPOSE_VERIFY).await?;
+    if !verified {
+        send_token_mail(ctx, txn, &user, PURPOSE_VERIFY).await?;
     }
-    txn.commit().await?;
-    ctx.wake_worker();
     Ok(user)
 }
 
@@ -715,9 +840,12 @@ pub async fn admin_update_user(
         if status == UserStatus::Suspended {
             revoke_all_sessions(&txn, user_id, now).await?;
         }
+        // The profile leaves search while suspended, and comes back after.
+        crate::search::indexer::index_profile(&txn, now, user_id).await?;
     }
     let user = active.update(&txn).await?;
     txn.commit().await?;
+    ctx.wake_worker();
     Ok(user)
 }
 

@@ -7,6 +7,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
 use crate::{
+    auth::CurrentUser,
     context::AppContext,
     entities::{notification, user},
     error::AppResult,
@@ -90,8 +91,14 @@ async fn waiting_for_you(
             .collect(),
     )
     .await?;
+    // Checked again now, as the reader would be on opening it: a post
+    // hidden or a listing unpublished since the notification was written
+    // stays out of the mail.
+    let reader = CurrentUser::from_model(user, None);
+    let closed = crate::notifications::visibility::closed(ctx, &reader, &rows).await?;
     let rows = rows
         .into_iter()
+        .filter(|n| !closed.contains(&n.id))
         .filter(|n| {
             !(n.subject_type.as_deref() == Some("post")
                 && n.subject_id.is_some_and(|id| read_posts.contains(&id)))

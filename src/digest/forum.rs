@@ -233,8 +233,12 @@ async fn first_post_excerpts(
     threads: &[&forum_thread::Model],
 ) -> AppResult<HashMap<i64, String>> {
     let ids: Vec<i64> = threads.iter().filter_map(|t| t.first_post_id).collect();
+    // A first post that is held, hidden or deleted lends the thread no
+    // excerpt, though the thread itself is visible.
     Ok(forum_post::Entity::find()
         .filter(forum_post::Column::Id.is_in(ids))
+        .filter(forum_post::Column::ModerationState.eq("visible"))
+        .filter(forum_post::Column::DeletedAt.is_null())
         .all(conn)
         .await?
         .into_iter()

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::preferences::{self, DigestFrequency, PreferenceChange};
 use crate::{
     entities::user_preference,
-    graphql::{GqlResult, app, require_user},
+    graphql::{GqlResult, app, require_account},
 };
 
 pub struct Preferences(pub user_preference::Model);
@@ -58,9 +58,10 @@ pub struct DigestQuery;
 
 #[Object]
 impl DigestQuery {
-    /// The viewer's email preferences.
+    /// The viewer's email preferences; open to accounts that have not yet
+    /// confirmed their address.
     async fn preferences(&self, ctx: &Context<'_>) -> GqlResult<Preferences> {
-        let viewer = require_user(ctx)?;
+        let viewer = require_account(ctx)?;
         let app = app(ctx);
         Ok(Preferences(
             preferences::get(&app.db, viewer.id, app.clock.now()).await?,
@@ -78,7 +79,7 @@ impl DigestMutation {
         ctx: &Context<'_>,
         input: PreferencesInput,
     ) -> GqlResult<Preferences> {
-        let viewer = require_user(ctx)?;
+        let viewer = require_account(ctx)?;
         let prefs = preferences::update(
             app(ctx),
             viewer,

@@ -678,10 +678,20 @@ impl Bookmark {
     ) -> GqlResult<Vec<Bookmark>> {
         let posts =
             prefetch::load_many::<PostLoader, _>(ctx, rows.iter().map(|b| b.post_id)).await?;
+        // A bookmark opens a post only while both the post and its thread
+        // are visible to the reader, as `post(id)` decides.
+        let threads =
+            prefetch::load_many::<ThreadLoader, _>(ctx, posts.values().map(|p| p.thread_id))
+                .await?;
         let visible: Vec<post::Model> = rows
             .iter()
             .filter_map(|b| posts.get(&b.post_id))
             .filter(|p| service::can_see_post(viewer, p))
+            .filter(|p| {
+                threads
+                    .get(&p.thread_id)
+                    .is_some_and(|t| service::can_see_thread(viewer, t))
+            })
             .cloned()
             .collect();
         let mut page: HashMap<i64, Post> = Post::page(ctx, viewer, visible, wants, &[])

@@ -14,5 +14,5 @@ pub mod throttle;
 /// source, and [`policy::execute`] turns it into a coded error.
 pub type GqlResult<T> = async_graphql::Result<T>;
 
-pub use request::{RequestAuth, app, require_user, viewer};
+pub use request::{RequestAuth, account, app, require_account, require_user, viewer};
 pub use schema::{AppSchema, build_schema};

@@ -22,12 +22,34 @@ pub fn app<'a>(ctx: &Context<'a>) -> &'a AppContext {
     ctx.data_unchecked::<AppContext>()
 }
 
-pub fn viewer<'a>(ctx: &Context<'a>) -> Option<&'a CurrentUser> {
+/// The signed-in account, verified or not. Only the few operations an
+/// account may use before proving its address read this; everything else
+/// goes through [`viewer`] or [`require_user`].
+pub fn account<'a>(ctx: &Context<'a>) -> Option<&'a CurrentUser> {
     ctx.data_opt::<RequestAuth>().and_then(|a| a.user.as_ref())
 }
 
+/// The caller as a reader: a signed-in account whose address is verified.
+/// An unverified account reads as nobody, so a field that forgets to ask
+/// [`require_user`] still shows it nothing.
+pub fn viewer<'a>(ctx: &Context<'a>) -> Option<&'a CurrentUser> {
+    account(ctx).filter(|u| u.verified)
+}
+
+/// A verified account, or `UNAUTHENTICATED` / `EMAIL_NOT_VERIFIED`.
 pub fn require_user<'a>(ctx: &Context<'a>) -> AppResult<&'a CurrentUser> {
-    viewer(ctx).ok_or(AppError::Unauthenticated)
+    let user = require_account(ctx)?;
+    if user.verified {
+        Ok(user)
+    } else {
+        Err(AppError::EmailNotVerified)
+    }
+}
+
+/// Any signed-in account, verified or not: for verifying, resending,
+/// editing one's own account and signing out.
+pub fn require_account<'a>(ctx: &Context<'a>) -> AppResult<&'a CurrentUser> {
+    account(ctx).ok_or(AppError::Unauthenticated)
 }
 
 pub fn request_auth<'a>(ctx: &Context<'a>) -> Option<&'a RequestAuth> {

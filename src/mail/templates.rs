@@ -32,6 +32,14 @@ const SOURCES: &[(&str, &str)] = &[
         "notification.html",
         include_str!("templates/notification.html"),
     ),
+    (
+        "account_exists.txt",
+        include_str!("templates/account_exists.txt"),
+    ),
+    (
+        "account_exists.html",
+        include_str!("templates/account_exists.html"),
+    ),
     ("digest.txt", include_str!("templates/digest.txt")),
     ("digest.html", include_str!("templates/digest.html")),
 ];

@@ -424,6 +424,7 @@ pub async fn suspend_user(
     active.status = Set(UserStatus::Suspended.as_str().into());
     let u = active.update(&txn).await?;
     let sessions = auth::revoke_all_sessions(&txn, u.id, now).await?;
+    crate::search::indexer::index_profile(&txn, now, u.id).await?;
     audit::record(
         &txn,
         now,
@@ -459,6 +460,7 @@ pub async fn unsuspend_user(
     let mut active: user::ActiveModel = target.into();
     active.status = Set(UserStatus::Active.as_str().into());
     let u = active.update(&txn).await?;
+    crate::search::indexer::index_profile(&txn, now, u.id).await?;
     audit::record(
         &txn,
         now,

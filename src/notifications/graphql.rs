@@ -6,7 +6,7 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 
-use super::service;
+use super::{service, visibility};
 use crate::{
     auth::{graphql::User, loaders::UserLoader},
     entities::notification,
@@ -88,11 +88,11 @@ impl NotificationQuery {
                     service::list(app, viewer, unread_only, before_id, limit as u64 + 1).await?;
                 let has_next = rows.len() > limit;
                 rows.truncate(limit);
+                let rows = visibility::for_reader(app, viewer, rows).await?;
                 let mut connection = Connection::new(before_id.is_some(), has_next);
-                connection.edges.extend(
-                    rows.into_iter()
-                        .map(|n| Edge::new(n.id.to_string(), Notification(n))),
-                );
+                connection
+                    .edges
+                    .extend(rows.into_iter().map(|n| Edge::new(n.id.to_string(), Notification(n))));
                 Ok::<_, async_graphql::Error>(connection)
             },
         )
@@ -113,9 +113,11 @@ impl NotificationMutation {
     async fn mark_notification_read(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Notification> {
         let viewer = require_user(ctx)?;
         let id = validate::id("id", &id)?;
-        Ok(Notification(
-            service::mark_read(app(ctx), viewer, id).await?,
-        ))
+        let row = service::mark_read(app(ctx), viewer, id).await?;
+        let mut shown = visibility::for_reader(app(ctx), viewer, vec![row]).await?;
+        Ok(Notification(shown.pop().ok_or(AppError::NotFound(
+            "notification",
+        ))?))
     }
 
     /// Returns how many notifications changed.

@@ -3,25 +3,30 @@
 //! hidden posts) is enforced by the engine on every query; hits link to
 //! their objects, loaded in one batch per kind.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_graphql::{
     Context, Enum, ID, InputObject, Object, SimpleObject,
     connection::{Connection, Edge, EmptyFields},
 };
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::{DocKind, SearchFilters, SearchQuery, Viewer};
 use crate::{
-    auth::Tier,
-    entities::{forum_post, forum_thread, researcher_profile, workspace},
-    error::AppError,
-    forum::objects::{Post, Thread},
+    auth::{CurrentUser, Tier, UserStatus},
+    entities::{
+        forum_post, forum_thread, researcher_profile, user, workspace, workspace_collaborator,
+    },
+    error::{AppError, AppResult},
+    forum::{
+        self,
+        objects::{Post, Thread},
+    },
     graphql::{GqlResult, app, require_user},
     matching::graphql::ResearcherProfile,
     validate,
-    workspaces::graphql::Workspace,
+    workspaces::{self, graphql::Workspace, service::Membership},
 };
 
 /// The most hits one page returns.
@@ -246,32 +251,57 @@ impl SearchQueryRoot {
             .map(|p| (p.user_id, p))
             .collect();
 
+        let live = Live::load(&app.db, viewer, &workspaces, &profiles).await?;
+
         let has_next = offset + results.hits.len() < results.total as usize;
         let mut connection = Connection::new(offset > 0, has_next);
         for (i, hit) in results.hits.into_iter().enumerate() {
-            let kind = match hit.kind {
-                DocKind::Post => SearchKind::Thread,
-                DocKind::Workspace => SearchKind::Workspace,
-                DocKind::Profile => SearchKind::Profile,
+            // Positions are the engine's, so cursors stay valid when a hit
+            // is dropped below.
+            let cursor = (offset + i).to_string();
+            let node = match hit.kind {
+                DocKind::Post => {
+                    let thread = hit.thread_id.and_then(|t| threads.get(&t));
+                    let post = posts.get(&hit.object_id);
+                    match (thread, post) {
+                        (Some(t), Some(p)) if live.post(t, p) => SearchHit {
+                            kind: SearchKind::Thread,
+                            score: hit.score as f64,
+                            snippet: hit.snippet,
+                            thread: Some(t.clone()),
+                            post: Some(p.clone()),
+                            workspace: None,
+                            profile: None,
+                        },
+                        _ => continue,
+                    }
+                }
+                DocKind::Workspace => match workspaces.get(&hit.object_id) {
+                    Some(w) if live.workspace(w) => SearchHit {
+                        kind: SearchKind::Workspace,
+                        score: hit.score as f64,
+                        snippet: hit.snippet,
+                        thread: None,
+                        post: None,
+                        workspace: Some(w.clone()),
+                        profile: None,
+                    },
+                    _ => continue,
+                },
+                DocKind::Profile => match profiles.get(&hit.object_id) {
+                    Some(p) if live.profile(p) => SearchHit {
+                        kind: SearchKind::Profile,
+                        score: hit.score as f64,
+                        snippet: hit.snippet,
+                        thread: None,
+                        post: None,
+                        workspace: None,
+                        profile: Some(p.clone()),
+                    },
+                    _ => continue,
+                },
             };
-            let node = SearchHit {
-                kind,
-                score: hit.score as f64,
-                snippet: hit.snippet,
-                thread: hit.thread_id.and_then(|t| threads.get(&t).cloned()),
-                post: (hit.kind == DocKind::Post)
-                    .then(|| posts.get(&hit.object_id).cloned())
-                    .flatten(),
-                workspace: (hit.kind == DocKind::Workspace)
-                    .then(|| workspaces.get(&hit.object_id).cloned())
-                    .flatten(),
-                profile: (hit.kind == DocKind::Profile)
-                    .then(|| profiles.get(&hit.object_id).cloned())
-                    .flatten(),
-            };
-            connection
-                .edges
-                .push(Edge::new((offset + i).to_string(), node));
+            connection.edges.push(Edge::new(cursor, node));
         }
         Ok(SearchResults {
             total: results.total as i64,
@@ -298,6 +328,94 @@ impl SearchQueryRoot {
             pending_jobs: lag.pending,
             oldest_pending_seconds: lag.oldest_pending_seconds,
         })
+    }
+}
+
+/// What the viewer may open *now*. The index can lag a change (a thread
+/// hidden, a listing unpublished, a member suspended, a tier lowered) by
+/// a few seconds, or by an outage: every hit is checked against the rows
+/// with the rules `thread(id)`, `workspace(id)` and `researcherProfile`
+/// apply, and a hit the viewer could not open is left out.
+struct Live<'a> {
+    viewer: &'a CurrentUser,
+    /// Listings among the hits that the viewer owns or collaborates on.
+    member_of: HashSet<i64>,
+    /// Profile owners among the hits whose account is active.
+    active: HashSet<i64>,
+}
+
+impl<'a> Live<'a> {
+    async fn load(
+        db: &impl ConnectionTrait,
+        viewer: &'a CurrentUser,
+        workspaces: &HashMap<i64, workspace::Model>,
+        profiles: &HashMap<i64, researcher_profile::Model>,
+    ) -> AppResult<Live<'a>> {
+        let mut member_of: HashSet<i64> = workspaces
+            .values()
+            .filter(|w| w.owner_id == viewer.id)
+            .map(|w| w.id)
+            .collect();
+        if !workspaces.is_empty() {
+            member_of.extend(
+                workspace_collaborator::Entity::find()
+                    .select_only()
+                    .column(workspace_collaborator::Column::WorkspaceId)
+                    .filter(
+                        workspace_collaborator::Column::WorkspaceId
+                            .is_in(workspaces.keys().copied()),
+                    )
+                    .filter(workspace_collaborator::Column::UserId.eq(viewer.id))
+                    .into_tuple::<i64>()
+                    .all(db)
+                    .await?,
+            );
+        }
+        let active: HashSet<i64> = if profiles.is_empty() {
+            HashSet::new()
+        } else {
+            user::Entity::find()
+                .select_only()
+                .column(user::Column::Id)
+                .filter(user::Column::Id.is_in(profiles.keys().copied()))
+                .filter(user::Column::Status.eq(UserStatus::Active.as_str()))
+                .into_tuple::<i64>()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect()
+        };
+        Ok(Live {
+            viewer,
+            member_of,
+            active,
+        })
+    }
+
+    /// As `thread(id)` and `post(id)`: both visible, and the post's text
+    /// readable (deleted threads and posts are for moderators).
+    fn post(&self, t: &forum_thread::Model, p: &forum_post::Model) -> bool {
+        p.thread_id == t.id
+            && forum::service::can_see_thread(self.viewer, t)
+            && (t.deleted_at.is_none() || self.viewer.is_moderator())
+            && forum::service::can_read_post_body(self.viewer, p)
+    }
+
+    fn workspace(&self, w: &workspace::Model) -> bool {
+        let membership = if w.owner_id == self.viewer.id {
+            Membership::Owner
+        } else if self.member_of.contains(&w.id) {
+            Membership::Collaborator
+        } else {
+            Membership::None
+        };
+        workspaces::service::can_see(self.viewer, w, membership)
+    }
+
+    /// As `researcherProfile`: suspended members' profiles are for
+    /// themselves and admins.
+    fn profile(&self, p: &researcher_profile::Model) -> bool {
+        p.user_id == self.viewer.id || self.viewer.is_admin() || self.active.contains(&p.user_id)
     }
 }
 

@@ -37,6 +37,27 @@ impl From<SearchError> for JobError {
     }
 }
 
+/// Asks the indexer to refresh a member's profile document, in the caller's
+/// transaction: it drops the document while the account is suspended (or
+/// the profile closed) and restores it when the account is reinstated.
+pub async fn index_profile(
+    conn: &impl ConnectionTrait,
+    now: chrono::DateTime<chrono::Utc>,
+    user_id: i64,
+) -> AppResult<()> {
+    crate::jobs::enqueue(
+        conn,
+        now,
+        crate::jobs::NewJob::new(
+            "search.index",
+            serde_json::json!({ "doc": "profile", "id": user_id }),
+        )?
+        .ordered_by(format!("profile:{user_id}")),
+    )
+    .await?;
+    Ok(())
+}
+
 /// The `search.index` job handler.
 pub async fn run(ctx: &AppContext, payload: &str) -> Result<(), JobError> {
     let job: IndexJob = serde_json::from_str(payload)
