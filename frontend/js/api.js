@@ -53,6 +53,8 @@ export function humanMessage(error) {
   switch (code) {
     case 'UNAUTHENTICATED':
       return 'Please sign in to continue.';
+    case 'EMAIL_NOT_VERIFIED':
+      return 'Confirm your email address to continue. Open the link we emailed you, or ask for a new one from your profile.';
     case 'INVALID_CREDENTIALS':
       return 'That email and password do not match an account. Check them and try again.';
     case 'FORBIDDEN':

@@ -2,7 +2,7 @@
 
 import { gql, onApiError } from './api.js';
 import { setMarkdownPreviewer } from './components/markdown.js';
-import { navigate, notFound, onNavigate, route, start } from './router.js';
+import { navigate, notFound, onNavigate, route, start, unconfirmed } from './router.js';
 import { loadSession, onSessionChange, refreshUnread, session } from './session.js';
 import {
   clear,
@@ -30,9 +30,10 @@ import { manageForumPage } from './pages/forum-admin.js';
 // ---- navigation -------------------------------------------------------------------
 
 /** Main navigation; `when` hides items the viewer cannot use. */
-const signedIn = (s) => s.signedIn;
+// Reading needs a confirmed address; until then only the account's own pages are open.
+const signedIn = (s) => s.signedIn && s.verified;
 const NAV = [
-  { href: '/', label: 'Home', when: (s) => !s.signedIn, match: (p) => p === '/' },
+  { href: '/', label: 'Home', when: (s) => !s.signedIn || !s.verified, match: (p) => p === '/' },
   { href: '/', label: 'Forum', when: signedIn, match: (p) => p === '/' || /^\/(c|t|tags|new-thread|bookmarks)(\/|$)/.test(p) },
   { href: '/search', label: 'Search', when: signedIn },
   {
@@ -66,7 +67,7 @@ function renderNav() {
   if (session.signedIn) {
     const unread = session.unread;
     put(account, 
-      h(
+      !session.verified ? null : h(
         'a',
         {
           href: '/notifications',
@@ -114,7 +115,10 @@ publications.setReportWorkspaceSource(workspaces.myWorkspaceOptions);
 // ---- routes ------------------------------------------------------------------------
 
 // Members land on the forum; visitors on the welcome page.
-route('/', (ctx) => (session.signedIn ? forum.forumHome(ctx) : homePage(ctx)));
+route('/', (ctx) => {
+  if (!session.signedIn) return homePage(ctx);
+  return session.verified ? forum.forumHome(ctx) : auth.confirmFirst(ctx);
+});
 route('/c/:slug', forum.categoryPage, { auth: true });
 route('/tags/:name', forum.tagPage, { auth: true });
 route('/new-thread', forum.newThreadPage, { auth: true, title: 'New thread' });
@@ -139,7 +143,7 @@ route('/sign-in', auth.signIn, { title: 'Sign in' });
 route('/forgot-password', auth.forgotPassword, { title: 'Reset your password' });
 route('/reset-password', auth.resetPassword, { title: 'Choose a new password' });
 route('/notifications', notificationsPage, { auth: true, title: 'Notifications' });
-route('/profile', profilePage, { auth: true, title: 'Your profile' });
+route('/profile', profilePage, { auth: true, unconfirmed: true, title: 'Your profile' });
 route('/u/:handle', userPage, { auth: true });
 
 route('/workspaces', workspaces.browsePage, { auth: true, title: 'Community workspaces' });
@@ -169,6 +173,8 @@ route('/reports/:id', publications.reportPage, { auth: true });
 route('/reports/:id/edit', publications.editReportPage, { auth: true });
 route('/publications', publications.communityPublicationsPage, { auth: true, title: 'Community publications' });
 route('/staff/reports', publications.staffReportsPage, { auth: true, ...staff, title: 'Filed publication reports' });
+
+unconfirmed(auth.confirmFirst);
 
 notFound(({ view, path }) => {
   put(view, 

@@ -6,12 +6,16 @@ import { h, clear, errorBox, pageHeader } from './ui.js';
 
 const routes = [];
 let notFoundHandler = null;
+let unconfirmedHandler = null;
 let renderCount = 0;
 const afterNavigate = [];
 
 /**
  * route('/t/:id', handler, { auth: true, allow: (s) => s.isModerator, title })
  * The handler gets { params, query, hash, view, path } and may be async.
+ * `auth` pages also need a confirmed address, unless `unconfirmed: true`
+ * (the account's own profile): the server refuses the rest with
+ * EMAIL_NOT_VERIFIED, so they show the `unconfirmed` handler instead.
  */
 export function route(pattern, handler, options = {}) {
   const names = [];
@@ -26,6 +30,10 @@ export function route(pattern, handler, options = {}) {
 
 export function notFound(handler) {
   notFoundHandler = handler;
+}
+
+export function unconfirmed(handler) {
+  unconfirmedHandler = handler;
 }
 
 export function onNavigate(fn) {
@@ -111,7 +119,9 @@ async function render({ focus = false, keepScroll = false } = {}) {
         window.history.replaceState({}, '', `/sign-in?next=${encodeURIComponent(next)}`);
         return render({ focus });
       }
-      if (r.options.allow && !r.options.allow(session)) {
+      if (r.options.auth && !session.verified && !r.options.unconfirmed && unconfirmedHandler) {
+        await unconfirmedHandler({ view, params, query, hash, path });
+      } else if (r.options.allow && !r.options.allow(session)) {
         view.append(
           pageHeader('Not available to you'),
           h('p', { class: 'state state-error', role: 'alert' }, r.options.deniedText || 'This page is only for program staff with the right role.'),

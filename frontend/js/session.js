@@ -38,7 +38,8 @@ export async function loadSession() {
 }
 
 export async function refreshUnread() {
-  if (!session.signedIn) return;
+  // Notifications, like everything else to read, wait for a confirmed address.
+  if (!session.signedIn || !session.verified) return;
   try {
     const data = await gql('query Unread { unreadNotificationCount }');
     if (data.unreadNotificationCount !== session.unread) {

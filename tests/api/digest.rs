@@ -35,7 +35,9 @@ async fn something_new_for(app: &TestApp, user: &Session, title: &str) {
             title: title.into(),
             excerpt: "Has anyone run REGENIE on the v7 short-read WGS callset?".into(),
             link: "/t/1#p2".into(),
-            subject: Some(("post", 2)),
+            // No subject: a notification about a post is checked against the
+            // post when the digest is built, and these tests have none.
+            subject: None,
             email: false,
         },
     )

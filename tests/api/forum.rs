@@ -342,22 +342,25 @@ async fn writes_are_refused_with_reasons() {
             "UNAUTHENTICATED",
         );
 
-        // Signed in without verifying the email: reading yes, writing no.
+        // Signed in without verifying the email: neither reading nor writing.
         let resp = app
             .gql(
-                "mutation($i: SignUpInput!) { signUp(input: $i) { id } }",
+                "mutation($i: SignUpInput!) { signUp(input: $i) { email } }",
                 json!({ "i": { "email": "new@researchallofus.org", "password": PASSWORD, "displayName": "New", "handle": "newbie" } }),
             )
             .await;
         assert_no_errors(&resp);
         let unverified = app.sign_in("new@researchallofus.org").await;
-        unverified
-            .ok("{ threads { edges { node { id } } } }", json!({}))
-            .await;
+        assert_code(
+            &unverified
+                .gql("{ threads { edges { node { id } } } }", json!({}))
+                .await,
+            "EMAIL_NOT_VERIFIED",
+        );
         let resp = unverified
             .gql(CREATE_THREAD, thread_input(&f.methods, json!([])))
             .await;
-        assert_code(&resp, "FORBIDDEN");
+        assert_code(&resp, "EMAIL_NOT_VERIFIED");
         assert!(s(&resp["errors"][0]["message"]).contains("confirm your email"));
 
         // Unknown category; unknown, retired and a sixth tag.

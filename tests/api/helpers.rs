@@ -366,7 +366,7 @@ impl TestApp {
         let email = format!("{handle}@researchallofus.org");
         let resp = self
             .gql(
-                "mutation($i: SignUpInput!) { signUp(input: $i) { id } }",
+                "mutation($i: SignUpInput!) { signUp(input: $i) { email } }",
                 json!({ "i": { "email": email, "password": PASSWORD, "displayName": handle, "handle": handle } }),
             )
             .await;

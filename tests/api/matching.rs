@@ -599,7 +599,7 @@ async fn signed_out_and_unconfirmed_users_cannot_write_profiles_or_requests() {
         let email = "unconfirmed2@researchallofus.org";
         assert_no_errors(
             &app.gql(
-                "mutation($i: SignUpInput!) { signUp(input: $i) { id } }",
+                "mutation($i: SignUpInput!) { signUp(input: $i) { email } }",
                 json!({ "i": { "email": email, "password": PASSWORD, "displayName": "Ulla" } }),
             )
             .await,
@@ -608,10 +608,10 @@ async fn signed_out_and_unconfirmed_users_cannot_write_profiles_or_requests() {
         let resp = unconfirmed
             .gql(PROFILE, json!({ "i": { "openToCollaborate": true } }))
             .await;
-        assert_code(&resp, "FORBIDDEN");
+        assert_code(&resp, "EMAIL_NOT_VERIFIED");
         assert_code(
             &send(&unconfirmed, &open, "Hello there.").await,
-            "FORBIDDEN",
+            "EMAIL_NOT_VERIFIED",
         );
     })
     .await;

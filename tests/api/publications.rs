@@ -581,7 +581,7 @@ async fn signing_in_and_a_confirmed_address_are_needed_to_file() {
         assert_code(&app.gql(RECENT, json!({})).await, "UNAUTHENTICATED");
 
         app.gql(
-            "mutation($i: SignUpInput!) { signUp(input: $i) { id } }",
+            "mutation($i: SignUpInput!) { signUp(input: $i) { email } }",
             json!({ "i": { "email": "new@researchallofus.org", "password": PASSWORD, "displayName": "New" } }),
         )
         .await;
@@ -589,7 +589,7 @@ async fn signing_in_and_a_confirmed_address_are_needed_to_file() {
         let resp = unverified
             .gql(&create_q(), json!({ "i": { "type": "POSTER", "title": "Too soon" } }))
             .await;
-        assert_code(&resp, "FORBIDDEN");
+        assert_code(&resp, "EMAIL_NOT_VERIFIED");
     })
     .await;
 }

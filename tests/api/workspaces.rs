@@ -617,7 +617,7 @@ async fn signed_out_and_unconfirmed_users_cannot_list_workspaces() {
         let email = "unconfirmed@researchallofus.org";
         assert_no_errors(
             &app.gql(
-                "mutation($i: SignUpInput!) { signUp(input: $i) { id } }",
+                "mutation($i: SignUpInput!) { signUp(input: $i) { email } }",
                 json!({ "i": { "email": email, "password": PASSWORD, "displayName": "Una" } }),
             )
             .await,
@@ -629,7 +629,7 @@ async fn signed_out_and_unconfirmed_users_cannot_list_workspaces() {
                 json!({ "i": listing("Unconfirmed", "aou-rw-unconfirmed") }),
             )
             .await;
-        assert_code(&resp, "FORBIDDEN");
+        assert_code(&resp, "EMAIL_NOT_VERIFIED");
     })
     .await;
 }

@@ -74,8 +74,11 @@ export function signUp({ view }) {
   onSubmit(
     form,
     async (v) => {
-      await gql(
-        `mutation SignUp($input: SignUpInput!) { signUp(input: $input) { id handle } }`,
+      // The answer is the same whether or not the address already has an
+      // account (its owner is mailed instead), so there is nothing to show
+      // but where the link went.
+      const data = await gql(
+        `mutation SignUp($input: SignUpInput!) { signUp(input: $input) { email } }`,
         {
           input: {
             email: v.email.trim(),
@@ -86,7 +89,7 @@ export function signUp({ view }) {
           },
         },
       );
-      navigate(`/check-email?email=${encodeURIComponent(v.email.trim())}`);
+      navigate(`/check-email?email=${encodeURIComponent(data.signUp.email)}`);
     },
     { busyText: 'Creating account…' },
   );
@@ -132,13 +135,36 @@ export function checkEmail({ view, query }) {
         'p',
         { class: 'lead' },
         email ? `We sent a confirmation link to ${email}.` : 'We sent you a confirmation link.',
-        ' Open it to confirm your address; the link works once and expires in a day.',
+        ' Open it to confirm your address; the link works once and expires in two days.',
       ),
-      h('p', {}, 'You can sign in now, but posting needs a confirmed address.'),
+      h('p', {}, 'Until your address is confirmed you can sign in and edit your account, but not read or post in the forum, workspaces or search. If this address already had an account, we emailed its owner instead.'),
       h('h2', {}, 'No email?'),
       h('p', {}, 'Check your spam folder, or ask for a new link.'),
       resendForm(email),
       h('p', {}, h('a', { class: 'btn', href: '/sign-in' }, 'Go to sign in')),
+    ),
+  );
+}
+
+/** What a signed-in account with an unconfirmed address sees instead of the pages it cannot read yet. */
+export function confirmFirst({ view }) {
+  setTitle('Confirm your email');
+  const email = session.user?.email || '';
+  put(view,
+    h(
+      'section',
+      { class: 'narrow' },
+      pageHeader('Confirm your email first'),
+      h(
+        'p',
+        { class: 'lead' },
+        email ? `Open the confirmation link we sent to ${email}.` : 'Open the confirmation link we emailed you.',
+        ' Until then you can edit your account and sign out, but not read or post.',
+      ),
+      h('h2', {}, 'No email?'),
+      h('p', {}, 'Check your spam folder, or ask for a new link.'),
+      resendForm(email),
+      h('p', {}, h('a', { class: 'btn', href: '/profile' }, 'Your account')),
     ),
   );
 }
@@ -220,7 +246,11 @@ export function signIn({ view, query }) {
         { email: v.email.trim(), password: v.password },
       );
       await loadSession();
-      if (!session.verified) flash('Confirm your email address to start posting. Check your inbox for the link.', 'info');
+      if (!session.verified) {
+        flash('Confirm your email address to continue. Check your inbox for the link.', 'info');
+        navigate(`/check-email?email=${encodeURIComponent(session.user?.email || v.email.trim())}`, { replace: true });
+        return;
+      }
       navigate(safeNext(query), { replace: true });
     },
     { busyText: 'Signing in…' },

@@ -141,7 +141,7 @@ export async function profilePage({ view }) {
         h('dt', {}, 'Email'),
         h('dd', {}, me.email || ''),
         h('dt', {}, 'Email confirmed'),
-        h('dd', {}, me.emailVerified ? 'Yes' : 'Not yet: use the link we emailed you to start posting.'),
+        h('dd', {}, me.emailVerified ? 'Yes' : 'Not yet: use the link we emailed you to start reading and posting.'),
       ),
       me.emailVerified ? null : h('p', {}, h('a', { href: `/check-email?email=${encodeURIComponent(me.email || '')}` }, 'Resend the confirmation link')),
       h('p', {}, h('a', { href: `/u/${encodeURIComponent(me.handle)}` }, 'See your public profile')),
