@@ -160,8 +160,8 @@ async fn a_bookmarked_reply_in_a_hidden_thread_is_not_returned() {
         let (thread_id, first_post) = thread(
             &author,
             &genomics,
-            "Cohort of 7 in Wyoming",
-            "Only seven participants match in Wyoming.",
+            "Cohort definitions in Wyoming",
+            "Which concept sets define the Wyoming cohort?",
         )
         .await;
         let answer = reply(&reader, &thread_id, "Combine it with the next county.").await;
@@ -222,7 +222,7 @@ async fn the_excerpt_of_a_hidden_post_is_not_shown_nor_mailed_in_a_digest() {
         let leaked = reply(
             &author,
             &thread_id,
-            "@reader only 7 participants in Wyoming carry it.",
+            "@reader the carriers cluster in Wyoming, see the map.",
         )
         .await;
         reply(&author, &thread_id, "@reader see the burden-test notebook.").await;
@@ -281,7 +281,7 @@ async fn a_search_hit_for_a_thread_the_reader_cannot_see_is_dropped() {
             &author,
             &genomics,
             "Pharmacogenomics of warfarin",
-            "Only seven participants in Wyoming carry CYP2C9*3.",
+            "Dosing by CYP2C9 genotype across Wyoming sites.",
         )
         .await;
         app.run_jobs().await;
