@@ -12,7 +12,9 @@ use super::{
 use crate::{
     entities::user,
     error::AppError,
-    graphql::{GqlResult, account, app, request::request_auth, require_account, require_user, viewer},
+    graphql::{
+        GqlResult, account, app, request::request_auth, require_account, require_user, viewer,
+    },
     validate,
 };
 

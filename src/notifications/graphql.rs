@@ -90,9 +90,10 @@ impl NotificationQuery {
                 rows.truncate(limit);
                 let rows = visibility::for_reader(app, viewer, rows).await?;
                 let mut connection = Connection::new(before_id.is_some(), has_next);
-                connection
-                    .edges
-                    .extend(rows.into_iter().map(|n| Edge::new(n.id.to_string(), Notification(n))));
+                connection.edges.extend(
+                    rows.into_iter()
+                        .map(|n| Edge::new(n.id.to_string(), Notification(n))),
+                );
                 Ok::<_, async_graphql::Error>(connection)
             },
         )
@@ -115,9 +116,9 @@ impl NotificationMutation {
         let id = validate::id("id", &id)?;
         let row = service::mark_read(app(ctx), viewer, id).await?;
         let mut shown = visibility::for_reader(app(ctx), viewer, vec![row]).await?;
-        Ok(Notification(shown.pop().ok_or(AppError::NotFound(
-            "notification",
-        ))?))
+        Ok(Notification(
+            shown.pop().ok_or(AppError::NotFound("notification"))?,
+        ))
     }
 
     /// Returns how many notifications changed.

@@ -116,7 +116,8 @@ async fn open_posts(
         .filter(|p| forum::can_read_post_body(reader, p))
         .filter(|p| {
             threads.get(&p.thread_id).is_some_and(|t| {
-                forum::can_see_thread(reader, t) && (t.deleted_at.is_none() || reader.is_moderator())
+                forum::can_see_thread(reader, t)
+                    && (t.deleted_at.is_none() || reader.is_moderator())
             })
         })
         .map(|p| p.id)

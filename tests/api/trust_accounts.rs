@@ -282,7 +282,8 @@ async fn signing_up_with_a_taken_address_answers_as_for_a_new_one_and_mails_the_
         for n in 0..2 {
             // Another case of the owner's address, another password and name.
             taken.push(timed_sign_up(&app, "OWNER@researchallofus.org", "Mallory").await);
-            fresh.push(timed_sign_up(&app, &format!("fresh{n}@researchallofus.org"), "Fresh").await);
+            fresh
+                .push(timed_sign_up(&app, &format!("fresh{n}@researchallofus.org"), "Fresh").await);
         }
         for ((taken, _), (fresh, _)) in taken.iter().zip(&fresh) {
             assert_no_errors(taken);

@@ -298,7 +298,10 @@ async fn a_search_hit_for_a_thread_the_reader_cannot_see_is_dropped() {
         let found = find(&reader).await;
         assert!(found.is_empty(), "{found:#?}");
         let direct = reader
-            .ok("query($t: ID!) { thread(id: $t) { id } }", json!({ "t": thread_id }))
+            .ok(
+                "query($t: ID!) { thread(id: $t) { id } }",
+                json!({ "t": thread_id }),
+            )
             .await;
         assert!(direct["thread"].is_null());
         // Moderators still find it, as `thread(id)` still shows it to them;

@@ -30,6 +30,19 @@ await scenario('signup-verify', async ({ newPage, shot }) => {
   await page.getByRole('heading', { name: 'Check your email' }).waitFor();
   await shot(page, 'check-email');
 
+  // Signed in before confirming: told to confirm first, and offered nothing to read.
+  await page.getByRole('link', { name: 'Go to sign in' }).click();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+  await page.goto('/search');
+  await page.getByRole('heading', { name: 'Confirm your email first' }).waitFor();
+  check((await page.getByRole('link', { name: 'Search', exact: true }).count()) === 0, 'no reading pages in the navigation');
+  await shot(page, 'confirm-first');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('link', { name: 'Sign up' }).waitFor();
+
   // The confirmation link comes from the mail folder, as a reader would click it.
   const link = await linkFromMail(email, '/verify');
   await page.goto(link);
