@@ -23,15 +23,16 @@ use std::{
 use async_graphql::{Request, Variables};
 use commons::{
     App, BuildOptions,
-    auth::{CurrentUser, Role, Roles, Tier, service as auth},
+    auth::service as auth,
     config::Config,
     forum::{
         categories::{self, CategoryInput},
         posts::{self, NewReply},
         threads::{self, NewThread},
     },
-    graphql::RequestAuth,
+    identity::{CurrentUser, Role, Roles, Tier},
     ratelimit::RateLimits,
+    request::RequestAuth,
 };
 use serde_json::json;
 

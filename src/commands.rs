@@ -11,9 +11,10 @@ use migrations::{Migrator, MigratorTrait};
 
 use crate::{
     App,
-    auth::{Role, Roles, Tier, service as auth},
+    auth::service as auth,
     config::Config,
     graphql::build_schema,
+    identity::{Role, Roles, Tier},
 };
 
 #[derive(Parser)]

@@ -18,8 +18,9 @@ use crate::{
     auth::{graphql::SESSION_COOKIE, service as auth},
     changes::Change,
     context::AppContext,
-    graphql::{AppSchema, RequestAuth, cache, policy},
+    graphql::{AppSchema, cache, policy},
     jobs::queue,
+    request::RequestAuth,
     telemetry,
 };
 

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::{
-    auth::{CurrentUser, Role, Roles, Tier, service as auth},
+    auth::service as auth,
     context::AppContext,
     entities::user,
     forum::{
@@ -11,6 +11,7 @@ use crate::{
         posts::{self, NewReply},
         threads::{self, NewThread},
     },
+    identity::{CurrentUser, Role, Roles, Tier},
 };
 use sea_orm::{EntityTrait, PaginatorTrait};
 
@@ -444,7 +445,7 @@ async fn seed_publications(ctx: &AppContext) -> anyhow::Result<()> {
     use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, IntoActiveModel, QueryFilter};
 
     use crate::{
-        auth::CurrentUser,
+        identity::CurrentUser,
         publications::{
             service::{self as publications, CoAuthorInput, ReportChanges, WorkspaceInput},
             types::{OutputType, PublicationStatus},

@@ -15,7 +15,7 @@ use std::{
     time::Duration,
 };
 
-use commons::auth::{Role, Tier};
+use commons::identity::{Role, Tier};
 use helpers::{Backend, Session, TestApp};
 use serde_json::json;
 

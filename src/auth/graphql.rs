@@ -5,16 +5,12 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::{
-    CurrentUser, Role, Roles, Tier, UserStatus,
-    service::{self, AccountChange, SignUp},
-};
+use super::service::{self, AccountChange, SignUp};
 use crate::{
     entities::user,
     error::AppError,
-    graphql::{
-        GqlResult, account, app, request::request_auth, require_account, require_user, viewer,
-    },
+    identity::{CurrentUser, Role, Roles, Tier, UserStatus},
+    request::{GqlResult, account, app, request_auth, require_account, require_user, viewer},
     validate,
 };
 
@@ -196,7 +192,7 @@ impl AuthQuery {
     }
 
     /// Admins: accounts matching a name, handle or email fragment.
-    #[graphql(complexity = "crate::graphql::cost::paged(Some(first), 50, 200, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::paged(Some(first), 50, 200, child_complexity)")]
     async fn users(
         &self,
         ctx: &Context<'_>,

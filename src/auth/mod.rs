@@ -5,6 +5,3 @@ pub mod loaders;
 pub mod password;
 pub mod service;
 pub mod tokens;
-pub mod types;
-
-pub use types::{CurrentUser, Role, Roles, Tier, UserStatus};

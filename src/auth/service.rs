@@ -8,7 +8,8 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::{CurrentUser, Role, Roles, Tier, UserStatus, password, tokens};
+use super::{password, tokens};
+use crate::identity::{CurrentUser, Role, Roles, Tier, UserStatus};
 use crate::{
     context::AppContext,
     db,

@@ -18,7 +18,6 @@ use sea_orm::{
 
 use super::text;
 use crate::{
-    auth::{Role, Roles, Tier},
     context::AppContext,
     db,
     entities::{
@@ -26,6 +25,7 @@ use crate::{
         forum_read_state, forum_subscription, forum_tag, forum_thread, forum_thread_tag,
         publication_report, researcher_profile, user, workspace,
     },
+    identity::{Role, Roles, Tier},
     markdown,
 };
 

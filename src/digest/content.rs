@@ -7,10 +7,10 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
 use crate::{
-    auth::CurrentUser,
     context::AppContext,
     entities::{notification, user},
     error::AppResult,
+    identity::CurrentUser,
 };
 
 /// Items per section: a digest is a summary, not an archive.

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::preferences::{self, DigestFrequency, PreferenceChange};
 use crate::{
     entities::user_preference,
-    graphql::{GqlResult, app, require_account},
+    request::{GqlResult, app, require_account},
 };
 
 pub struct Preferences(pub user_preference::Model);

@@ -4,10 +4,10 @@ use chrono_tz::Tz;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, sea_query::OnConflict};
 
 use crate::{
-    auth::CurrentUser,
     context::AppContext,
     entities::user_preference,
     error::{AppError, AppResult},
+    identity::CurrentUser,
 };
 
 pub const DEFAULT_TIME_ZONE: &str = "America/New_York";

@@ -10,7 +10,7 @@ pub struct Model {
     pub display_name: String,
     pub institution: String,
     pub password_hash: String,
-    /// Comma-separated role names; see `auth::Roles`.
+    /// Comma-separated role names; see `identity::Roles`.
     pub roles: String,
     pub tier: String,
     pub status: String,

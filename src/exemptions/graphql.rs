@@ -23,7 +23,7 @@ use crate::{
     auth::{graphql::User, loaders::UserLoader},
     entities::{exemption_approval, exemption_event, exemption_request, workspace},
     error::{AppError, AppResult},
-    graphql::{GqlResult, app, require_user, viewer},
+    request::{GqlResult, app, require_user, viewer},
     validate,
 };
 
@@ -117,10 +117,10 @@ impl ExemptionRequest {
     }
     /// Sanitized HTML of `dissemination`.
     async fn dissemination_html(&self, ctx: &Context<'_>) -> String {
-        crate::graphql::request::html_for_readers(ctx, &self.0.dissemination_html)
+        crate::request::html_for_readers(ctx, &self.0.dissemination_html)
     }
     /// The cells or statistics below the threshold.
-    #[graphql(complexity = "crate::graphql::cost::listed(50, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(50, child_complexity)")]
     async fn cells(&self) -> Vec<ExemptionCell> {
         service::cells_of(&self.0)
             .into_iter()
@@ -131,7 +131,7 @@ impl ExemptionRequest {
         &self.0.justification
     }
     async fn justification_html(&self, ctx: &Context<'_>) -> String {
-        crate::graphql::request::html_for_readers(ctx, &self.0.justification_html)
+        crate::request::html_for_readers(ctx, &self.0.justification_html)
     }
     /// The intended venue (journal, conference, preprint server, …).
     async fn venue(&self) -> &str {
@@ -169,7 +169,7 @@ impl ExemptionRequest {
         Ok(self.round_approvals(ctx).await?.len() as i32)
     }
     /// The approving votes of this round.
-    #[graphql(complexity = "crate::graphql::cost::listed(5, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(5, child_complexity)")]
     async fn approvals(&self, ctx: &Context<'_>) -> GqlResult<Vec<ExemptionApproval>> {
         Ok(self
             .round_approvals(ctx)
@@ -191,7 +191,7 @@ impl ExemptionRequest {
         &self.0.decision_note
     }
     async fn decision_note_html(&self, ctx: &Context<'_>) -> String {
-        crate::graphql::request::html_for_readers(ctx, &self.0.decision_note_html)
+        crate::request::html_for_readers(ctx, &self.0.decision_note_html)
     }
     async fn appealed_at(&self) -> Option<DateTime<Utc>> {
         self.0.appealed_at
@@ -211,7 +211,7 @@ impl ExemptionRequest {
     }
     /// The append-only history, oldest first. Internal comments appear only
     /// for reviewers without a conflict of interest.
-    #[graphql(complexity = "crate::graphql::cost::listed(50, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(50, child_complexity)")]
     async fn history(&self, ctx: &Context<'_>) -> GqlResult<Vec<ExemptionEvent>> {
         let internal = self.viewer_sees_internal(ctx).await?;
         Ok(load::<ExemptionEventsLoader, _>(ctx, self.0.id)
@@ -366,7 +366,7 @@ impl ExemptionEvent {
         &self.0.comment
     }
     async fn comment_html(&self, ctx: &Context<'_>) -> String {
-        crate::graphql::request::html_for_readers(ctx, &self.0.comment_html)
+        crate::request::html_for_readers(ctx, &self.0.comment_html)
     }
     /// Reviewers only.
     async fn internal(&self) -> bool {
@@ -462,7 +462,7 @@ impl ExemptionQuery {
     }
 
     /// The viewer's own requests, newest first.
-    #[graphql(complexity = "crate::graphql::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
     async fn my_exemption_requests(
         &self,
         ctx: &Context<'_>,
@@ -497,7 +497,7 @@ impl ExemptionQuery {
     }
 
     /// Reviewers: open requests ordered by needed-by date, then age.
-    #[graphql(complexity = "crate::graphql::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
     async fn exemption_queue(
         &self,
         ctx: &Context<'_>,

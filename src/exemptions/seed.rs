@@ -6,9 +6,9 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 
 use super::service::{self, Cell, NewRequest};
 use crate::{
-    auth::CurrentUser,
     context::AppContext,
     entities::{user, workspace},
+    identity::CurrentUser,
 };
 
 async fn person(ctx: &AppContext, handle: &str) -> anyhow::Result<CurrentUser> {

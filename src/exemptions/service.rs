@@ -23,7 +23,6 @@ use serde::{Deserialize, Serialize};
 
 use super::state::{self, Action, State};
 use crate::{
-    auth::{CurrentUser, Role, Roles, UserStatus},
     context::AppContext,
     db,
     entities::{
@@ -31,6 +30,7 @@ use crate::{
         user, workspace, workspace_collaborator as collaborator,
     },
     error::{AppError, AppResult},
+    identity::{CurrentUser, Role, Roles, UserStatus},
     markdown,
     notifications::service::{NewNotification, notify},
     validate,

@@ -14,11 +14,11 @@ use sea_orm::{
 
 use super::service;
 use crate::{
-    auth::{CurrentUser, Roles},
     context::AppContext,
     db,
     entities::{forum_category as category, forum_tag as tag},
     error::{AppError, AppResult},
+    identity::{CurrentUser, Roles},
     validate,
 };
 

@@ -19,8 +19,8 @@ use super::{
     threads::{self, NewThread, ThreadChange},
 };
 use crate::{
-    auth::{Role, Roles},
-    graphql::{GqlResult, app, require_user},
+    identity::{Role, Roles},
+    request::{GqlResult, app, require_user},
     validate,
 };
 
@@ -108,7 +108,7 @@ pub struct ForumQuery;
 #[Object]
 impl ForumQuery {
     /// Every category, in order.
-    #[graphql(complexity = "crate::graphql::cost::listed(50, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(50, child_complexity)")]
     async fn forum_categories(&self, ctx: &Context<'_>) -> GqlResult<Vec<Category>> {
         require_user(ctx)?;
         let app = app(ctx);
@@ -148,7 +148,7 @@ impl ForumQuery {
     }
 
     /// The tag set, by name.
-    #[graphql(complexity = "crate::graphql::cost::listed(100, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(100, child_complexity)")]
     async fn forum_tags(
         &self,
         ctx: &Context<'_>,
@@ -167,7 +167,7 @@ impl ForumQuery {
     /// `categorySlug`) or with one tag. At most 50 a page.
     #[allow(clippy::too_many_arguments)]
     #[graphql(
-        complexity = "crate::graphql::cost::paged(first, crate::forum::DEFAULT_PAGE, crate::forum::MAX_PAGE, child_complexity)"
+        complexity = "crate::request::cost::paged(first, crate::forum::DEFAULT_PAGE, crate::forum::MAX_PAGE, child_complexity)"
     )]
     async fn threads(
         &self,
@@ -246,7 +246,7 @@ impl ForumQuery {
 
     /// The viewer's bookmarks, newest first.
     #[graphql(
-        complexity = "crate::graphql::cost::paged(first, crate::forum::DEFAULT_PAGE, crate::forum::MAX_PAGE, child_complexity)"
+        complexity = "crate::request::cost::paged(first, crate::forum::DEFAULT_PAGE, crate::forum::MAX_PAGE, child_complexity)"
     )]
     async fn forum_bookmarks(
         &self,
@@ -286,7 +286,7 @@ impl ForumQuery {
     }
 
     /// The viewer's drafts, most recently saved first.
-    #[graphql(complexity = "crate::graphql::cost::listed(50, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(50, child_complexity)")]
     async fn forum_drafts(&self, ctx: &Context<'_>) -> GqlResult<Vec<Draft>> {
         let v = require_user(ctx)?;
         Ok(reading::drafts(app(ctx), v)
@@ -302,7 +302,7 @@ impl ForumQuery {
     }
 
     /// What the viewer watches or has muted.
-    #[graphql(complexity = "crate::graphql::cost::listed(50, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(50, child_complexity)")]
     async fn forum_subscriptions(&self, ctx: &Context<'_>) -> GqlResult<Vec<Subscription>> {
         let v = require_user(ctx)?;
         Ok(reading::subscriptions(app(ctx), v)

@@ -13,13 +13,13 @@ use super::{
     cursor::ThreadCursor, service,
 };
 use crate::{
-    auth::CurrentUser,
     context::AppContext,
     entities::{
         forum_post as post, forum_read_state as read_state, forum_subscription as subscription,
         forum_tag as tag, forum_thread as thread, forum_thread_tag as thread_tag,
     },
     error::{AppError, AppResult},
+    identity::CurrentUser,
 };
 
 pub struct ThreadQuery {

@@ -21,14 +21,15 @@ use super::{
     service,
 };
 use crate::{
-    auth::{CurrentUser, Role, graphql::User},
+    auth::graphql::User,
     entities::{
         forum_bookmark as bookmark, forum_category as category, forum_draft as draft,
         forum_post as post, forum_post_revision as revision, forum_subscription as subscription,
         forum_tag as tag, forum_thread as thread,
     },
     error::AppError,
-    graphql::{GqlResult, app, require_user, viewer},
+    identity::{CurrentUser, Role},
+    request::{GqlResult, app, require_user, viewer},
 };
 
 /// Shown instead of the title and body of deleted content.
@@ -222,7 +223,7 @@ impl Thread {
         Ok(self.category_model(ctx).await?.map(Category))
     }
     #[graphql(
-        complexity = "crate::graphql::cost::listed(crate::forum::MAX_TAGS, child_complexity)"
+        complexity = "crate::request::cost::listed(crate::forum::MAX_TAGS, child_complexity)"
     )]
     async fn tags(&self, ctx: &Context<'_>) -> GqlResult<Vec<Tag>> {
         let tags = match self.batch(|b| b.tags.as_ref()) {
@@ -363,7 +364,7 @@ impl Thread {
     /// post number with `fromNumber` (e.g. `firstUnreadPostNumber`). At most
     /// 50 a page.
     #[graphql(
-        complexity = "crate::graphql::cost::paged(first.or(last), crate::forum::DEFAULT_PAGE, crate::forum::MAX_PAGE, child_complexity)"
+        complexity = "crate::request::cost::paged(first.or(last), crate::forum::DEFAULT_PAGE, crate::forum::MAX_PAGE, child_complexity)"
     )]
     async fn posts(
         &self,
@@ -503,7 +504,7 @@ impl Post {
     /// when deleted (except to moderators).
     async fn body_html(&self, ctx: &Context<'_>) -> Option<String> {
         self.body_visible(ctx)
-            .then(|| crate::graphql::request::html_for_readers(ctx, &self.model.body_html))
+            .then(|| crate::request::html_for_readers(ctx, &self.model.body_html))
     }
     /// The post this one replies to, if the viewer can see it.
     async fn reply_to(&self, ctx: &Context<'_>) -> GqlResult<Option<Post>> {
@@ -537,7 +538,7 @@ impl Post {
     }
     /// Earlier versions, oldest first: readable by anyone who can read the
     /// post.
-    #[graphql(complexity = "crate::graphql::cost::listed(20, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(20, child_complexity)")]
     async fn revisions(&self, ctx: &Context<'_>) -> GqlResult<Vec<PostRevision>> {
         if !self.body_visible(ctx) {
             return Ok(Vec::new());

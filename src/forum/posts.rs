@@ -15,7 +15,6 @@ use super::{
     service::{self, PreparedBody, Published, ScreenRequest},
 };
 use crate::{
-    auth::CurrentUser,
     context::AppContext,
     db,
     entities::{
@@ -24,6 +23,7 @@ use crate::{
         forum_thread as thread, forum_thread_tag as thread_tag, user,
     },
     error::{AppError, AppResult},
+    identity::CurrentUser,
     markdown, validate,
 };
 

@@ -28,12 +28,12 @@ use super::loaders::{
     ThreadTagsLoader, ViewerKey,
 };
 use crate::{
-    auth::CurrentUser,
     entities::{
         forum_category as category, forum_post as post, forum_post_revision as revision,
         forum_tag as tag, forum_thread as thread, user,
     },
     error::{AppError, AppResult},
+    identity::CurrentUser,
 };
 
 /// Loads many keys through the registered `DataLoader<L>` in one batch.
@@ -134,7 +134,7 @@ pub async fn threads(
     let (users, categories, tags, read, posts, excerpts, subscriptions) = futures::try_join!(
         maybe(wants.users, load_many::<ForumUserLoader, _>(ctx, user_ids)),
         maybe(wants.categories, async {
-            let app = crate::graphql::app(ctx);
+            let app = crate::request::app(ctx);
             let all = app.categories.all(&app.db).await?;
             Ok(all
                 .iter()

@@ -14,7 +14,6 @@ use super::{
     service,
 };
 use crate::{
-    auth::CurrentUser,
     context::AppContext,
     db,
     entities::{
@@ -23,6 +22,7 @@ use crate::{
         forum_thread as thread,
     },
     error::{AppError, AppResult},
+    identity::CurrentUser,
     validate,
 };
 

@@ -15,13 +15,13 @@ use serde_json::json;
 
 use super::{BODY_MAX, BODY_MIN, MAX_MENTIONS, ModerationState, TITLE_MAX, TITLE_MIN};
 use crate::{
-    auth::{CurrentUser, Roles},
     context::AppContext,
     entities::{
         forum_category as category, forum_post as post, forum_read_state as read_state,
         forum_subscription as subscription, forum_thread as thread, user,
     },
     error::{AppError, AppResult},
+    identity::{CurrentUser, Roles},
     jobs::{self, NewJob},
     markdown,
     moderation::screening::Screened,

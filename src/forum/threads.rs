@@ -15,7 +15,6 @@ use super::{
     service,
 };
 use crate::{
-    auth::CurrentUser,
     context::AppContext,
     db,
     entities::{
@@ -23,6 +22,7 @@ use crate::{
         forum_thread_tag as thread_tag,
     },
     error::{AppError, AppResult},
+    identity::CurrentUser,
     notifications::service::{NewNotification, notify},
     validate,
 };

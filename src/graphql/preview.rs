@@ -11,8 +11,9 @@ use crate::{
     context::AppContext,
     entities::user,
     error::AppResult,
-    graphql::{GqlResult, app, require_user},
-    markdown, validate,
+    markdown,
+    request::{GqlResult, app, require_user},
+    validate,
 };
 
 /// The longest text a composer sends (the forum's post limit).

@@ -19,7 +19,7 @@ use crate::{
     auth::{graphql::User, loaders::UserLoader},
     entities::{collaboration_message, collaboration_request, researcher_profile, user},
     error::AppError,
-    graphql::{GqlResult, app, require_user},
+    request::{GqlResult, app, require_user},
     validate,
 };
 
@@ -76,17 +76,17 @@ impl ResearcherProfile {
         Ok(load_user(ctx, self.0.user_id).await?.map(User))
     }
     /// Research areas: curated areas and free tags.
-    #[graphql(complexity = "crate::graphql::cost::listed(20, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(20, child_complexity)")]
     async fn expertise(&self, ctx: &Context<'_>) -> GqlResult<Vec<ProfileTerm>> {
         self.terms(ctx, KIND_EXPERTISE).await
     }
     /// Methods and tools, such as R, Hail, survival analysis.
-    #[graphql(complexity = "crate::graphql::cost::listed(20, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(20, child_complexity)")]
     async fn methods(&self, ctx: &Context<'_>) -> GqlResult<Vec<ProfileTerm>> {
         self.terms(ctx, KIND_METHOD).await
     }
     /// Skills and expertise the researcher is looking for in a collaborator.
-    #[graphql(complexity = "crate::graphql::cost::listed(20, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(20, child_complexity)")]
     async fn seeking(&self, ctx: &Context<'_>) -> GqlResult<Vec<ProfileTerm>> {
         self.terms(ctx, KIND_SEEKING).await
     }
@@ -114,9 +114,9 @@ impl ResearcherProfile {
 
 #[derive(SimpleObject)]
 pub struct ProfileVocabulary {
-    #[graphql(complexity = "crate::graphql::cost::listed(100, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(100, child_complexity)")]
     pub areas: Vec<VocabularyTerm>,
-    #[graphql(complexity = "crate::graphql::cost::listed(100, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(100, child_complexity)")]
     pub methods: Vec<VocabularyTerm>,
     pub career_stages: Vec<CareerStage>,
 }
@@ -382,16 +382,16 @@ impl MatchingQuery {
 
     /// Researchers open to collaborate, ranked for the viewer, with reasons;
     /// `explanation` says why the list is empty when it is.
-    #[graphql(complexity = "crate::graphql::cost::paged(first, 10, MAX_PAGE, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::paged(first, 10, MAX_PAGE, child_complexity)")]
     async fn suggested_collaborators(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "How many, 1 to 50; 10 when left out")] first: Option<i32>,
     ) -> GqlResult<CollaboratorSuggestions> {
         let viewer = require_user(ctx)?;
-        crate::graphql::throttle::count(
+        crate::request::throttle::count(
             ctx,
-            crate::graphql::throttle::ExpensiveRead::SuggestedCollaborators,
+            crate::request::throttle::ExpensiveRead::SuggestedCollaborators,
         )
         .await?;
         let first = usize::try_from(first.unwrap_or(10)).unwrap_or(1);
@@ -401,7 +401,7 @@ impl MatchingQuery {
     }
 
     /// The viewer's collaboration requests, newest first.
-    #[graphql(complexity = "crate::graphql::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
     async fn collaboration_requests(
         &self,
         ctx: &Context<'_>,
@@ -465,7 +465,7 @@ impl MatchingQuery {
     }
 
     /// The message thread of an accepted request, newest first.
-    #[graphql(complexity = "crate::graphql::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
     async fn collaboration_messages(
         &self,
         ctx: &Context<'_>,

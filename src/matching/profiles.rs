@@ -12,11 +12,11 @@ use serde_json::json;
 
 use super::vocabulary::{self, CareerStage};
 use crate::{
-    auth::{CurrentUser, UserStatus},
     context::AppContext,
     db,
     entities::{profile_term, researcher_profile, user},
     error::{AppError, AppResult},
+    identity::{CurrentUser, UserStatus},
     jobs::{self, NewJob},
     validate,
 };

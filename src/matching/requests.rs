@@ -8,11 +8,11 @@ use sea_orm::{
 };
 
 use crate::{
-    auth::{CurrentUser, UserStatus},
     context::AppContext,
     db,
     entities::{collaboration_message, collaboration_request, researcher_profile, user},
     error::{AppError, AppResult},
+    identity::{CurrentUser, UserStatus},
     markdown,
     notifications::service::{NewNotification, notify},
     validate,

@@ -31,10 +31,10 @@ use super::{
     vocabulary,
 };
 use crate::{
-    auth::{CurrentUser, UserStatus},
     context::AppContext,
     entities::{researcher_profile, user},
     error::AppResult,
+    identity::{CurrentUser, UserStatus},
     markdown,
     workspaces::service as workspaces,
 };

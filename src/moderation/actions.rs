@@ -16,12 +16,13 @@ use super::{
     types::{ModerationAction, ModerationTargetType},
 };
 use crate::{
-    auth::{CurrentUser, UserStatus, service as auth},
+    auth::service as auth,
     context::AppContext,
     db,
     entities::{forum_post as post, forum_thread as thread, user},
     error::{AppError, AppResult},
     forum::{ModerationState, posts::apply_moderation_state, service as forum, threads},
+    identity::{CurrentUser, UserStatus},
     notifications::service::{NewNotification, notify},
     validate,
 };

@@ -11,10 +11,10 @@ use serde_json::Value;
 
 use super::types::{ModerationAction, ModerationTargetType};
 use crate::{
-    auth::CurrentUser,
     context::AppContext,
     entities::moderation_audit_log as audit,
     error::{AppError, AppResult},
+    identity::CurrentUser,
 };
 
 /// One row to write.

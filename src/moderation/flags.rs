@@ -14,12 +14,12 @@ use super::{
     types::{FlagReason, FlagStatus, ModerationAction, ModerationEventKind, ModerationTargetType},
 };
 use crate::{
-    auth::CurrentUser,
     context::AppContext,
     db,
     entities::{forum_post as post, moderation_flag as flag},
     error::{AppError, AppResult},
     forum::{ModerationState, posts::apply_moderation_state, service as forum},
+    identity::CurrentUser,
     validate,
 };
 

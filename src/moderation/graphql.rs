@@ -34,7 +34,7 @@ use crate::{
         objects::{Category, Post, Thread},
         service as forum,
     },
-    graphql::{GqlResult, app, require_user, viewer},
+    request::{GqlResult, app, require_user, viewer},
     validate,
 };
 
@@ -78,7 +78,7 @@ pub struct ModerationNotice {
     pub policy: Option<String>,
     /// How to fix the content, when it can be fixed.
     pub fix: Option<String>,
-    #[graphql(complexity = "crate::graphql::cost::listed(10, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(10, child_complexity)")]
     pub reasons: Vec<ModerationFinding>,
     /// A moderator's reason for hiding it.
     pub decision_reason: Option<String>,
@@ -292,7 +292,7 @@ impl ModerationItem {
             .map(|p| ModerationState::parse(&p.moderation_state)))
     }
     /// Why the item is in the queue this round.
-    #[graphql(complexity = "crate::graphql::cost::listed(10, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(10, child_complexity)")]
     async fn reasons(&self, ctx: &Context<'_>) -> GqlResult<Vec<ModerationReasonCount>> {
         Ok(load::<ReasonsLoader, _>(ctx, self.0.id)
             .await?
@@ -307,7 +307,7 @@ impl ModerationItem {
             .collect())
     }
     /// The screening rules' findings on the current content.
-    #[graphql(complexity = "crate::graphql::cost::listed(10, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(10, child_complexity)")]
     async fn findings(&self) -> Vec<ModerationFinding> {
         queue::findings_of(&self.0)
             .iter()
@@ -315,7 +315,7 @@ impl ModerationItem {
             .collect()
     }
     /// Every flag, oldest first, from every round.
-    #[graphql(complexity = "crate::graphql::cost::listed(50, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(50, child_complexity)")]
     async fn flags(&self, ctx: &Context<'_>) -> GqlResult<Vec<ModerationFlag>> {
         Ok(load::<FlagsLoader, _>(ctx, self.0.id)
             .await?
@@ -325,7 +325,7 @@ impl ModerationItem {
             .collect())
     }
     /// What happened, oldest first.
-    #[graphql(complexity = "crate::graphql::cost::listed(50, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(50, child_complexity)")]
     async fn history(&self, ctx: &Context<'_>) -> GqlResult<Vec<ModerationEvent>> {
         Ok(load::<EventsLoader, _>(ctx, self.0.id)
             .await?
@@ -516,7 +516,7 @@ impl ModerationQuery {
     /// Moderators: the queue, most urgent first, then oldest first. At most
     /// 50 a page.
     #[graphql(
-        complexity = "crate::graphql::cost::paged(first, DEFAULT_PAGE, MAX_PAGE, child_complexity)"
+        complexity = "crate::request::cost::paged(first, DEFAULT_PAGE, MAX_PAGE, child_complexity)"
     )]
     async fn moderation_queue(
         &self,
@@ -570,7 +570,7 @@ impl ModerationQuery {
 
     /// Moderators and admins: the audit log, newest first. At most 50 a page.
     #[graphql(
-        complexity = "crate::graphql::cost::paged(first, DEFAULT_PAGE, MAX_PAGE, child_complexity)"
+        complexity = "crate::request::cost::paged(first, DEFAULT_PAGE, MAX_PAGE, child_complexity)"
     )]
     async fn moderation_audit_log(
         &self,

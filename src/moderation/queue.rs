@@ -31,7 +31,6 @@ use super::{
     },
 };
 use crate::{
-    auth::CurrentUser,
     context::AppContext,
     db,
     entities::{
@@ -41,6 +40,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     forum::{ModerationState, posts::apply_moderation_state, service as forum},
+    identity::CurrentUser,
     markdown,
     notifications::service::{NewNotification, notify},
     validate,

@@ -17,7 +17,6 @@ use super::{
     types::ModerationReason,
 };
 use crate::{
-    auth::CurrentUser,
     context::AppContext,
     entities::{forum_thread as thread, user},
     error::{AppError, AppResult},
@@ -25,6 +24,7 @@ use crate::{
         ModerationState,
         service::{ScreenRequest, stmt},
     },
+    identity::CurrentUser,
 };
 
 /// A finding as the queue stores it and the author reads it.

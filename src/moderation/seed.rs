@@ -13,7 +13,6 @@ use super::{
     types::FlagReason,
 };
 use crate::{
-    auth::CurrentUser,
     context::AppContext,
     entities::{forum_post as post, forum_thread as thread},
     error::{AppError, AppResult},
@@ -21,6 +20,7 @@ use crate::{
         ModerationState,
         posts::{self, NewReply},
     },
+    identity::CurrentUser,
 };
 
 /// Approves a post screening held (a new member's first post, say), as the

@@ -11,7 +11,7 @@ use crate::{
     auth::{graphql::User, loaders::UserLoader},
     entities::notification,
     error::AppError,
-    graphql::{GqlResult, app, require_user},
+    request::{GqlResult, app, require_user},
     validate,
 };
 
@@ -63,7 +63,7 @@ pub struct NotificationQuery;
 #[Object]
 impl NotificationQuery {
     /// The viewer's notifications, newest first.
-    #[graphql(complexity = "crate::graphql::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
     async fn notifications(
         &self,
         ctx: &Context<'_>,

@@ -9,10 +9,10 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::{
-    auth::CurrentUser,
     context::AppContext,
     entities::{notification, user},
     error::{AppError, AppResult},
+    identity::CurrentUser,
     jobs::{self, NewJob},
     mail::{OutgoingMail, templates},
 };

@@ -10,11 +10,11 @@ use std::collections::{HashMap, HashSet};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::{
-    auth::CurrentUser,
     context::AppContext,
     entities::{forum_post, forum_thread, notification, workspace, workspace_collaborator},
     error::{AppError, AppResult},
     forum::service as forum,
+    identity::CurrentUser,
     workspaces::service::{self as workspaces, Membership},
 };
 

@@ -40,12 +40,12 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::service::{self, ReportFilter};
 use crate::{
-    auth::CurrentUser,
     context::AppContext,
     entities::{
         publication_report_coauthor as coauthor, publication_report_workspace as rws, user,
     },
     error::{AppError, AppResult},
+    identity::CurrentUser,
 };
 
 /// The most rows one export returns.

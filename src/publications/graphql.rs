@@ -16,13 +16,14 @@ use super::{
     types::{OutputType, PublicationStatus},
 };
 use crate::{
-    auth::{Tier, graphql::User, loaders::UserLoader},
+    auth::{graphql::User, loaders::UserLoader},
     entities::{
         publication_report as report, publication_report_coauthor as coauthor,
         publication_report_status_change as change, publication_report_workspace as rws,
     },
     error::{AppError, AppResult},
-    graphql::{GqlResult, app, require_user},
+    identity::Tier,
+    request::{GqlResult, app, require_user},
     validate,
 };
 
@@ -68,7 +69,7 @@ impl PublicationReport {
     }
     /// The summary rendered and sanitized.
     async fn summary_html(&self, ctx: &Context<'_>) -> String {
-        crate::graphql::request::html_for_readers(ctx, &self.model.summary_html)
+        crate::request::html_for_readers(ctx, &self.model.summary_html)
     }
     async fn lead_author(&self, ctx: &Context<'_>) -> GqlResult<Option<User>> {
         load_user(ctx, self.model.lead_author_id).await
@@ -77,7 +78,7 @@ impl PublicationReport {
     async fn filer(&self, ctx: &Context<'_>) -> GqlResult<Option<User>> {
         load_user(ctx, self.model.filer_id).await
     }
-    #[graphql(complexity = "crate::graphql::cost::listed(20, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(20, child_complexity)")]
     async fn co_authors(&self, ctx: &Context<'_>) -> GqlResult<Vec<PublicationCoAuthor>> {
         Ok(loaders(ctx)
             .co_authors
@@ -108,7 +109,7 @@ impl PublicationReport {
     async fn due_date(&self) -> Option<NaiveDate> {
         service::due_date(&self.model).map(|(d, _)| d)
     }
-    #[graphql(complexity = "crate::graphql::cost::listed(20, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(20, child_complexity)")]
     async fn workspaces(&self, ctx: &Context<'_>) -> GqlResult<Vec<PublicationWorkspace>> {
         Ok(loaders(ctx)
             .workspaces
@@ -194,7 +195,7 @@ impl PublicationReport {
     }
     /// Every status change since filing, oldest first. Authors and staff
     /// only (empty otherwise).
-    #[graphql(complexity = "crate::graphql::cost::listed(20, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(20, child_complexity)")]
     async fn status_history(&self, ctx: &Context<'_>) -> GqlResult<Vec<PublicationStatusChange>> {
         if !self.access.full() {
             return Ok(vec![]);
@@ -490,7 +491,7 @@ impl PublicationQuery {
 
     /// "My reports": reports the viewer filed, leads or co-authors, newest
     /// first.
-    #[graphql(complexity = "crate::graphql::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
     async fn my_publication_reports(
         &self,
         ctx: &Context<'_>,
@@ -534,7 +535,7 @@ impl PublicationQuery {
 
     /// Staff (reviewers and admins): every filed report, embargoed ones
     /// included, newest first.
-    #[graphql(complexity = "crate::graphql::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
     async fn publication_reports(
         &self,
         ctx: &Context<'_>,
@@ -590,7 +591,7 @@ impl PublicationQuery {
         filter: Option<PublicationReportFilter>,
     ) -> GqlResult<String> {
         let viewer = require_user(ctx)?;
-        crate::graphql::throttle::count(ctx, crate::graphql::throttle::ExpensiveRead::CsvExport)
+        crate::request::throttle::count(ctx, crate::request::throttle::ExpensiveRead::CsvExport)
             .await?;
         let filter: ReportFilter = filter.unwrap_or_default().into();
         Ok(export::export_csv(app(ctx), viewer, &filter).await?)
@@ -598,7 +599,7 @@ impl PublicationQuery {
 
     /// The community's recent publications: published, out of embargo, of
     /// a tier the viewer holds; most recently published first.
-    #[graphql(complexity = "crate::graphql::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
     async fn recent_publications(
         &self,
         ctx: &Context<'_>,

@@ -14,7 +14,6 @@ use sea_orm::{
 
 use super::types::{self, OutputType, PublicationStatus};
 use crate::{
-    auth::{CurrentUser, Tier},
     context::AppContext,
     db,
     entities::{
@@ -23,6 +22,7 @@ use crate::{
         user, workspace, workspace_collaborator,
     },
     error::{AppError, AppResult},
+    identity::{CurrentUser, Tier},
     validate,
 };
 

@@ -14,7 +14,6 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 
 use super::{DocKind, SearchFilters, SearchQuery, Viewer};
 use crate::{
-    auth::{CurrentUser, Tier, UserStatus},
     entities::{
         forum_post, forum_thread, researcher_profile, user, workspace, workspace_collaborator,
     },
@@ -23,8 +22,9 @@ use crate::{
         self,
         objects::{Post, Thread},
     },
-    graphql::{GqlResult, app, require_user},
+    identity::{CurrentUser, Tier, UserStatus},
     matching::graphql::ResearcherProfile,
+    request::{GqlResult, app, require_user},
     validate,
     workspaces::{self, graphql::Workspace, service::Membership},
 };
@@ -70,9 +70,9 @@ pub struct FacetCount {
 
 #[derive(SimpleObject)]
 pub struct SearchFacets {
-    #[graphql(complexity = "crate::graphql::cost::listed(50, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(50, child_complexity)")]
     pub categories: Vec<FacetCount>,
-    #[graphql(complexity = "crate::graphql::cost::listed(50, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(50, child_complexity)")]
     pub tags: Vec<FacetCount>,
 }
 
@@ -120,7 +120,7 @@ pub struct SearchResults {
     pub total: i64,
     pub facets: SearchFacets,
     // Costed at the largest page: the page size is an argument of `search`.
-    #[graphql(complexity = "crate::graphql::cost::listed(MAX_PAGE, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(MAX_PAGE, child_complexity)")]
     pub hits: Connection<String, SearchHit, EmptyFields, EmptyFields>,
 }
 
@@ -151,7 +151,7 @@ impl SearchQueryRoot {
         after: Option<String>,
     ) -> GqlResult<SearchResults> {
         let viewer = require_user(ctx)?;
-        crate::graphql::throttle::count(ctx, crate::graphql::throttle::ExpensiveRead::Search)
+        crate::request::throttle::count(ctx, crate::request::throttle::ExpensiveRead::Search)
             .await?;
         let app = app(ctx);
         let text = validate::single_line("query", &query, 0, 200)?;

@@ -17,10 +17,11 @@ use super::{
     types::{DataType, FeaturedCategory, PurposeFlag, WorkspaceSort},
 };
 use crate::{
-    auth::{Tier, graphql::User, loaders::UserLoader},
+    auth::{graphql::User, loaders::UserLoader},
     entities::{workspace, workspace_consent, workspace_revision},
     error::AppError,
-    graphql::{GqlResult, app, require_user, viewer},
+    identity::Tier,
+    request::{GqlResult, app, require_user, viewer},
     validate,
 };
 
@@ -82,7 +83,7 @@ impl Workspace {
     async fn owner(&self, ctx: &Context<'_>) -> GqlResult<Option<User>> {
         load_user(ctx, self.0.owner_id).await
     }
-    #[graphql(complexity = "crate::graphql::cost::listed(50, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::listed(50, child_complexity)")]
     async fn collaborators(&self, ctx: &Context<'_>) -> GqlResult<Vec<User>> {
         let ids = self.collaborator_ids(ctx).await?;
         let users = ctx
@@ -101,19 +102,19 @@ impl Workspace {
     }
     /// Sanitized HTML.
     async fn intended_study_html(&self, ctx: &Context<'_>) -> String {
-        crate::graphql::request::html_for_readers(ctx, &self.0.intended_study_html)
+        crate::request::html_for_readers(ctx, &self.0.intended_study_html)
     }
     async fn scientific_approach(&self) -> &str {
         &self.0.scientific_approach
     }
     async fn scientific_approach_html(&self, ctx: &Context<'_>) -> String {
-        crate::graphql::request::html_for_readers(ctx, &self.0.scientific_approach_html)
+        crate::request::html_for_readers(ctx, &self.0.scientific_approach_html)
     }
     async fn anticipated_findings(&self) -> &str {
         &self.0.anticipated_findings
     }
     async fn anticipated_findings_html(&self, ctx: &Context<'_>) -> String {
-        crate::graphql::request::html_for_readers(ctx, &self.0.anticipated_findings_html)
+        crate::request::html_for_readers(ctx, &self.0.anticipated_findings_html)
     }
     async fn purposes(&self) -> Vec<PurposeFlag> {
         service::purposes_of(&self.0)
@@ -199,7 +200,7 @@ impl Workspace {
     }
     /// Earlier versions of the listing, newest first; for the owner,
     /// collaborators and admins.
-    #[graphql(complexity = "crate::graphql::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
     async fn revisions(
         &self,
         ctx: &Context<'_>,
@@ -417,7 +418,7 @@ impl WorkspaceQuery {
     }
 
     /// Published community workspaces the viewer may see.
-    #[graphql(complexity = "crate::graphql::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
     async fn community_workspaces(
         &self,
         ctx: &Context<'_>,
@@ -479,7 +480,7 @@ impl WorkspaceQuery {
     }
 
     /// The viewer's listings and those they collaborate on, drafts included.
-    #[graphql(complexity = "crate::graphql::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
+    #[graphql(complexity = "crate::request::cost::paged(first, 20, MAX_PAGE, child_complexity)")]
     async fn my_workspaces(
         &self,
         ctx: &Context<'_>,

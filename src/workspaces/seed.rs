@@ -8,9 +8,9 @@ use super::{
     types::{DataType, FeaturedCategory, PurposeFlag},
 };
 use crate::{
-    auth::{CurrentUser, Tier},
     context::AppContext,
     entities::user,
+    identity::{CurrentUser, Tier},
     matching::{
         profiles::{self, ProfileChange},
         requests,

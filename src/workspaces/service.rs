@@ -23,7 +23,6 @@ use serde_json::json;
 
 use super::types::{DataType, FeaturedCategory, PurposeFlag, WorkspaceSort};
 use crate::{
-    auth::{CurrentUser, Tier, UserStatus},
     context::AppContext,
     db,
     entities::{
@@ -31,6 +30,7 @@ use crate::{
         workspace_revision, workspace_tag,
     },
     error::{AppError, AppResult},
+    identity::{CurrentUser, Tier, UserStatus},
     jobs::{self, NewJob},
     markdown,
     notifications::service::{NewNotification, notify},

@@ -6,8 +6,8 @@
 //! would show it.
 
 use commons::{
-    auth::{Role, Tier},
     bench::run::{CREATE_REPLY, REVIEWER_QUEUE, SEARCH, THREAD_LIST, THREAD_PAGE},
+    identity::{Role, Tier},
 };
 use serde_json::{Value, json};
 

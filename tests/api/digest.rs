@@ -56,8 +56,8 @@ async fn smtp_app_with_due_digest(port: u16, handle: &str) -> (TestApp, Session)
     let user = app
         .user_with(
             handle,
-            &[commons::auth::Role::Researcher],
-            commons::auth::Tier::Registered,
+            &[commons::identity::Role::Researcher],
+            commons::identity::Tier::Registered,
         )
         .await;
     daily_now(&user).await;

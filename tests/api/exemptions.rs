@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use commons::{
-    auth::{Role, Tier},
     entities::{exemption_request, workspace, workspace_collaborator},
+    identity::{Role, Tier},
 };
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
@@ -1187,8 +1187,8 @@ async fn a_queue_page_costs_a_constant_number_of_statements() {
             .await
             .expect("query")
             .expect("reviewer");
-        let auth = commons::graphql::RequestAuth {
-            user: Some(commons::auth::CurrentUser::from_model(&reviewer, None)),
+        let auth = commons::request::RequestAuth {
+            user: Some(commons::identity::CurrentUser::from_model(&reviewer, None)),
             ..Default::default()
         };
         let page = |first: i32| {

@@ -4,8 +4,8 @@
 //! XSS vectors, and the statement count of a thread list.
 
 use commons::{
-    auth::{CurrentUser, Role, Tier},
     entities, forum,
+    identity::{CurrentUser, Role, Tier},
     markdown::{XSS_VECTORS, find_unsafe_markup},
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};

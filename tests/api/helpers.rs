@@ -387,8 +387,8 @@ impl TestApp {
     pub async fn user_with(
         &self,
         handle: &str,
-        roles: &[commons::auth::Role],
-        tier: commons::auth::Tier,
+        roles: &[commons::identity::Role],
+        tier: commons::identity::Tier,
     ) -> Session {
         let email = format!("{handle}@researchallofus.org");
         commons::auth::service::create_account(
@@ -401,7 +401,7 @@ impl TestApp {
                     institution: None,
                     handle: Some(handle.into()),
                 },
-                roles: commons::auth::Roles::new(roles.iter().copied()),
+                roles: commons::identity::Roles::new(roles.iter().copied()),
                 tier,
                 verified: true,
             },
@@ -412,13 +412,13 @@ impl TestApp {
     }
 
     pub async fn admin(&self, handle: &str) -> Session {
-        use commons::auth::{Role, Tier};
+        use commons::identity::{Role, Tier};
         self.user_with(handle, &[Role::Admin, Role::Researcher], Tier::Controlled)
             .await
     }
 
     pub async fn moderator(&self, handle: &str) -> Session {
-        use commons::auth::{Role, Tier};
+        use commons::identity::{Role, Tier};
         self.user_with(
             handle,
             &[Role::Moderator, Role::Researcher],
@@ -428,7 +428,7 @@ impl TestApp {
     }
 
     pub async fn reviewer(&self, handle: &str) -> Session {
-        use commons::auth::{Role, Tier};
+        use commons::identity::{Role, Tier};
         self.user_with(handle, &[Role::Reviewer], Tier::Controlled)
             .await
     }

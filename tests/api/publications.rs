@@ -9,8 +9,8 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use serde_json::{Value, json};
 
 use commons::{
-    auth::{Role, Tier},
     entities::workspace,
+    identity::{Role, Tier},
 };
 
 use crate::helpers::*;

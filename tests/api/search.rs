@@ -238,7 +238,7 @@ async fn a_hidden_post_is_found_by_moderators_only() {
 #[tokio::test]
 async fn a_controlled_tier_workspace_is_found_only_with_controlled_access() {
     on_each_backend_trusted(|app| async move {
-        use commons::auth::{Role, Tier};
+        use commons::identity::{Role, Tier};
         let owner = app.user_with("owner", &[Role::Researcher], Tier::Controlled).await;
         let registered = app.researcher("registered").await;
         let controlled = app.user_with("controlled", &[Role::Researcher], Tier::Controlled).await;

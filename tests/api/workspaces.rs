@@ -2,7 +2,7 @@
 //! draft, adds collaborators, publishes it with the three consents, and the
 //! community browses, filters and edits it.
 
-use commons::auth::{Role, Tier};
+use commons::identity::{Role, Tier};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
@@ -657,8 +657,8 @@ pub async fn counted(app: &TestApp, user_id: i64, query: &str) -> (Value, usize)
         .await
         .expect("query")
         .expect("viewer");
-    let auth = commons::graphql::RequestAuth {
-        user: Some(commons::auth::CurrentUser::from_model(&viewer, None)),
+    let auth = commons::request::RequestAuth {
+        user: Some(commons::identity::CurrentUser::from_model(&viewer, None)),
         ..Default::default()
     };
     statements.store(0, Ordering::SeqCst);

@@ -1,12 +1,22 @@
-//! Per-request data the HTTP layer attaches, and accessors for resolvers.
+//! What every resolver uses: the caller the HTTP layer established, the
+//! application handle, the result type, what a field may cost and the
+//! throttles on expensive reads. It sits below the domains and imports
+//! none of them, so a domain never reaches up into the schema.
+
+pub mod cost;
+pub mod throttle;
 
 use async_graphql::Context;
 
 use crate::{
-    auth::CurrentUser,
     context::AppContext,
     error::{AppError, AppResult},
+    identity::CurrentUser,
 };
+
+/// What resolvers return: `?` on an `AppError` keeps it as the error's
+/// source, and `graphql::policy::execute` turns it into a coded error.
+pub type GqlResult<T> = async_graphql::Result<T>;
 
 /// Who is calling, as established by the HTTP layer.
 #[derive(Clone, Debug, Default)]

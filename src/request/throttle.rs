@@ -5,7 +5,7 @@
 
 use async_graphql::Context;
 
-use super::request::{app, request_auth, require_user};
+use super::{app, request_auth, require_user};
 use crate::error::AppResult;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,5 +1,5 @@
-//! Roles, data tiers and account status, and the signed-in user as the
-//! service layer sees it.
+//! Who a member is to every domain: roles, data tiers, account status, and
+//! the signed-in user as services see it.
 
 use std::fmt;
 
