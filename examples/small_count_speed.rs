@@ -13,7 +13,7 @@
 
 use std::time::Instant;
 
-use commons::moderation::{RuleSet, small_counts::detect};
+use commons::screening::{RuleSet, small_counts::detect};
 
 const TARGET_CHARS: usize = 32_000;
 const RUNS: usize = 30;

@@ -101,7 +101,7 @@ fn bad(var: &str, problem: impl Into<String>) -> ConfigError {
 }
 
 /// The cache of whole responses to read-only forum queries
-/// (`graphql::cache`).
+/// (`response_cache`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ResponseCacheConfig {
     /// Memory for cached bodies; 0 turns the cache off.

@@ -9,8 +9,8 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
 use crate::{
-    clock::Clock, config::Config, error::AppResult, mail::Mailer, moderation::rules::RuleSet,
-    ratelimit::RateLimits, search::SearchIndex,
+    clock::Clock, config::Config, error::AppResult, mail::Mailer, ratelimit::RateLimits,
+    screening::rules::RuleSet, search::SearchIndex,
 };
 
 #[derive(Clone)]
@@ -27,11 +27,11 @@ pub struct AppContext {
     pub jobs_wakeup: Arc<Notify>,
     /// Unix time of the last scheduler scan.
     pub last_schedule_scan: Arc<AtomicI64>,
-    pub categories: Arc<crate::forum::categories::CategoryCache>,
+    pub categories: Arc<crate::category_cache::CategoryCache>,
     /// What has changed since a cached response was built.
     pub changes: Arc<crate::changes::Changes>,
     /// Whole responses to forum reads, per session.
-    pub responses: Arc<crate::graphql::cache::ResponseCache>,
+    pub responses: Arc<crate::response_cache::ResponseCache>,
 }
 
 impl AppContext {

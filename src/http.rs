@@ -18,10 +18,10 @@ use crate::{
     auth::{graphql::SESSION_COOKIE, service as auth},
     changes::Change,
     context::AppContext,
-    graphql::{AppSchema, cache, policy},
+    graphql::{AppSchema, policy},
     jobs::queue,
     request::RequestAuth,
-    telemetry,
+    response_cache as cache, telemetry,
 };
 
 /// The custom header that marks a request as same-origin script: browsers
@@ -248,7 +248,7 @@ fn wants_fresh(req: &Request) -> bool {
 const CACHE_STATUS: &str = "cache-status";
 
 /// One operation: from the response cache when it may be
-/// (`graphql::cache`), otherwise executed under the policy. A mutation's
+/// (`response_cache`), otherwise executed under the policy. A mutation's
 /// change is recorded once it has run, before the caller hears back, so
 /// the caller's next read is never served from before it.
 async fn serve_single(

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod backup;
 pub mod bench;
+pub mod category_cache;
 pub mod changes;
 pub mod client_addr;
 pub mod clock;
@@ -31,6 +32,8 @@ pub mod notifications;
 pub mod publications;
 pub mod ratelimit;
 pub mod request;
+pub mod response_cache;
+pub mod screening;
 pub mod search;
 pub mod seed;
 pub mod telemetry;
@@ -60,8 +63,8 @@ use crate::{
     graphql::AppSchema,
     jobs::worker::Worker,
     mail::Mailer,
-    moderation::rules::RuleSet,
     ratelimit::RateLimits,
+    screening::rules::RuleSet,
     search::{SearchIndex, meili_index::MeiliIndex, tantivy_index::TantivyIndex},
 };
 
@@ -120,7 +123,7 @@ impl App {
             Some(search) => search,
             None => open_search(&config.search).await?,
         };
-        let responses = Arc::new(graphql::cache::ResponseCache::new(config.response_cache));
+        let responses = Arc::new(response_cache::ResponseCache::new(config.response_cache));
         let ctx = AppContext {
             db,
             config: Arc::new(config),

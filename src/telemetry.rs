@@ -104,7 +104,7 @@ pub fn http_request(route: &'static str, status: u16, elapsed: Duration) {
         .record(elapsed.as_secs_f64());
 }
 
-/// A response-cache lookup (`graphql::cache`).
+/// A response-cache lookup (`response_cache`).
 pub fn response_cache(hit: bool) {
     let outcome = if hit { "hit" } else { "miss" };
     metrics::counter!("commons_response_cache_total", "outcome" => outcome).increment(1);

@@ -24,7 +24,7 @@ use crate::{
     identity::{CurrentUser, Roles},
     jobs::{self, NewJob},
     markdown,
-    moderation::screening::Screened,
+    moderation::posting::Screened,
     notifications::service::{NewNotification, notify, notify_many},
     validate,
 };
@@ -231,7 +231,7 @@ pub async fn screen_new_post(
     conn: &impl ConnectionTrait,
     request: &ScreenRequest<'_>,
 ) -> AppResult<Screened> {
-    crate::moderation::screening::screen_new_post(ctx, conn, request).await
+    crate::moderation::posting::screen_new_post(ctx, conn, request).await
 }
 
 /// MODERATION HOOK: screens an edit. `Screened::state_after_edit` says
@@ -242,7 +242,7 @@ pub async fn screen_edit(
     conn: &impl ConnectionTrait,
     request: &ScreenRequest<'_>,
 ) -> AppResult<Screened> {
-    crate::moderation::screening::screen_edit(ctx, conn, request).await
+    crate::moderation::posting::screen_edit(ctx, conn, request).await
 }
 
 // ---------------------------------------------------------------------------

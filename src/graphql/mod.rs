@@ -2,7 +2,6 @@
 //! around execution that enforces limits and error codes. What resolvers
 //! use while they run lives below the domains, in `request`.
 
-pub mod cache;
 pub mod policy;
 pub mod preview;
 pub mod schema;

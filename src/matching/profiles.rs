@@ -177,7 +177,7 @@ pub async fn update_mine(
         ("lookingFor", &looking_for),
     ] {
         if let Some(text) = text {
-            crate::moderation::disclosure::refuse_disclosures(&ctx.rules, field, "profile", text)?;
+            crate::screening::disclosure::refuse_disclosures(&ctx.rules, field, "profile", text)?;
         }
     }
     let orcid = match change.orcid {

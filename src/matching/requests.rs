@@ -65,7 +65,7 @@ pub async fn send(
         ));
     }
     let message = validate::text("message", message, 1, 2000)?;
-    crate::moderation::disclosure::refuse_disclosures(&ctx.rules, "message", "message", &message)?;
+    crate::screening::disclosure::refuse_disclosures(&ctx.rules, "message", "message", &message)?;
 
     let txn = db::begin_write(&ctx.db).await?;
     let closed = || AppError::validation("recipientId", "is not open to collaboration requests");
@@ -389,7 +389,7 @@ pub async fn send_message(
         .check("collaboration_message", &viewer.id.to_string())
         .await?;
     let body = validate::text("body", body, 1, 4000)?;
-    crate::moderation::disclosure::refuse_disclosures(&ctx.rules, "body", "message", &body)?;
+    crate::screening::disclosure::refuse_disclosures(&ctx.rules, "body", "message", &body)?;
     let txn = db::begin_write(&ctx.db).await?;
     let request = open_thread(&txn, viewer, request_id).await?;
     let other = if request.sender_id == viewer.id {

@@ -13,8 +13,8 @@ use super::{
     audit::{self, AuditFilter},
     flags::{self, FlagTarget, NewFlag},
     loaders::{EntryByPostLoader, EventsLoader, FlagsLoader, ReasonsLoader},
+    posting::StoredFinding,
     queue::{self, Decision, Outcome, QueueCursor, QueueFilter},
-    screening::StoredFinding,
     types::{
         FlagReason, FlagStatus, ModerationAction, ModerationEventKind, ModerationItemStatus,
         ModerationPriority, ModerationReason, ModerationTargetType,

@@ -24,7 +24,7 @@ use serde_json::json;
 
 use super::{
     audit::{self, AuditEntry},
-    screening::{Screened, StoredFinding},
+    posting::{Screened, StoredFinding},
     types::{
         FlagStatus, ModerationAction, ModerationEventKind, ModerationItemStatus,
         ModerationPriority, ModerationReason, ModerationTargetType,

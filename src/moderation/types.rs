@@ -3,7 +3,7 @@
 
 use async_graphql::Enum;
 
-use super::rules::FlagReason as RuleFlagReason;
+use crate::screening::rules::FlagReason as RuleFlagReason;
 
 macro_rules! stored_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $s:literal),+ $(,)? }) => {
@@ -246,7 +246,7 @@ mod tests {
 
     #[test]
     fn rule_codes_are_reasons() {
-        use crate::moderation::screen::RuleKind;
+        use crate::screening::screen::RuleKind;
         for kind in [
             RuleKind::BlockedWord,
             RuleKind::LinkLimit,

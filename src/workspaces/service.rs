@@ -535,9 +535,9 @@ async fn snapshot(conn: &impl ConnectionTrait, w: &workspace::Model) -> AppResul
 }
 
 /// A published listing is read by every researcher of its tier, so its text
-/// goes through the small-count guard (see `moderation::disclosure`).
+/// goes through the small-count guard (see `screening::disclosure`).
 fn refuse_disclosures(ctx: &AppContext, s: &Snapshot) -> AppResult<()> {
-    crate::moderation::disclosure::refuse_disclosures_in(
+    crate::screening::disclosure::refuse_disclosures_in(
         &ctx.rules,
         "listing",
         &[

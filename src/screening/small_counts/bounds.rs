@@ -1,7 +1,7 @@
 //! What a qualifier says about a count: exact, at most, less than, at least.
 
 use super::tokens::NumVal;
-use crate::moderation::rules::SmallCountRules;
+use crate::screening::rules::SmallCountRules;
 
 /// What the text says about the count relative to the number written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use super::bounds::*;
 use super::tokens::*;
 use super::words::*;
 use super::{Hit, HitKind, excerpt};
-use crate::moderation::rules::SmallCountRules;
+use crate::screening::rules::SmallCountRules;
 
 /// What precedes a candidate number.
 pub(super) struct Prefix {

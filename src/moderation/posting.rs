@@ -1,5 +1,5 @@
 //! The forum's screening step: what happens to a new post or an edit
-//! before it is stored. Content rules come from [`super::screen`]; the
+//! before it is stored. Content rules come from [`crate::screening::screen`]; the
 //! rules that need the author's history (new members' first posts held,
 //! their threads per day, their link limit) are applied here.
 //!
@@ -12,10 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 
-use super::{
-    screen::{Finding, ScreenInput, Verdict, screen},
-    types::ModerationReason,
-};
+use super::types::ModerationReason;
 use crate::{
     context::AppContext,
     entities::{forum_thread as thread, user},
@@ -25,6 +22,7 @@ use crate::{
         service::{ScreenRequest, stmt},
     },
     identity::CurrentUser,
+    screening::screen::{Finding, ScreenInput, Verdict, screen},
 };
 
 /// A finding as the queue stores it and the author reads it.

@@ -8,7 +8,7 @@ use super::table_totals::{self, Row};
 use super::tokens::*;
 use super::words::*;
 use super::{Hit, HitKind, excerpt};
-use crate::moderation::rules::SmallCountRules;
+use crate::screening::rules::SmallCountRules;
 
 pub(super) struct Tables<'a> {
     pub(super) rules: &'a SmallCountRules,
