@@ -11,13 +11,13 @@ use poem::{
     http::{HeaderValue, Method, StatusCode, header},
     web::{Data, Query},
 };
-use rust_embed::RustEmbed;
 use serde_json::json;
 
 use crate::{
     auth::{graphql::SESSION_COOKIE, service as auth},
     changes::Change,
     context::AppContext,
+    frontend::Frontend,
     graphql::{AppSchema, policy},
     jobs::queue,
     request::RequestAuth,
@@ -28,17 +28,6 @@ use crate::{
 /// refuse to send custom headers cross-site without a CORS preflight, which
 /// this server never grants.
 pub const CSRF_HEADER: &str = "x-commons-csrf";
-
-#[derive(RustEmbed)]
-#[folder = "frontend/"]
-struct Frontend;
-
-/// The frontend's embedded files, for the metrics' list of known operations.
-pub(crate) fn frontend_sources() -> impl Iterator<Item = std::borrow::Cow<'static, [u8]>> {
-    Frontend::iter()
-        .filter(|name| name.ends_with(".js"))
-        .filter_map(|name| Frontend::get(&name).map(|file| file.data))
-}
 
 pub fn routes(ctx: AppContext, schema: AppSchema) -> impl Endpoint {
     Route::new()

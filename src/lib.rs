@@ -18,6 +18,7 @@ pub mod entities;
 pub mod error;
 pub mod exemptions;
 pub mod forum;
+pub mod frontend;
 pub mod graphiql;
 pub mod graphql;
 pub mod http;

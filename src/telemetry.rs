@@ -53,7 +53,7 @@ fn known_operations() -> &'static HashSet<String> {
     NAMES.get_or_init(|| {
         let pattern = regex::Regex::new(r"\b(?:query|mutation)\s+([A-Z][A-Za-z0-9_]{0,63})")
             .expect("a valid pattern");
-        crate::http::frontend_sources()
+        crate::frontend::scripts()
             .flat_map(|source| {
                 pattern
                     .captures_iter(&String::from_utf8_lossy(&source))
