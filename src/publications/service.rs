@@ -982,11 +982,12 @@ async fn visible_workspace(
     let Some(ws) = workspace::Entity::find_by_id(id).one(conn).await? else {
         return Ok(None);
     };
-    if ws.owner_id == actor.id || actor.is_reviewer() {
-        return Ok(Some(ws));
-    }
+    // Tiered data: nobody, staff included, links a listing above their tier.
     let tier = Tier::parse(&ws.tier).unwrap_or(Tier::Controlled);
-    if ws.published_at.is_some() && actor.tier.covers(tier) {
+    if !actor.tier.covers(tier) {
+        return Ok(None);
+    }
+    if ws.owner_id == actor.id || actor.is_reviewer() || ws.published_at.is_some() {
         return Ok(Some(ws));
     }
     let collaborator = workspace_collaborator::Entity::find_by_id((id, actor.id))

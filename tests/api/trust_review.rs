@@ -581,3 +581,86 @@ async fn reviewers_see_a_requesters_drafts_only_once_submitted() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_registered_tier_reviewer_cannot_link_a_controlled_tier_listing_to_a_report() {
+    on_each_backend(|app| async move {
+        let ctowner = app
+            .user_with("ctowner", &[Role::Researcher], Tier::Controlled)
+            .await;
+        let reviewer = app
+            .user_with(
+                "rtreviewer",
+                &[Role::Reviewer, Role::Researcher],
+                Tier::Registered,
+            )
+            .await;
+        let controlled = workspace(&ctowner, "Hidden genomes", "CONTROLLED", &[]).await;
+        let attempt = |ws: &str| {
+            let mut input = report_input(&app, "Probe", "1", json!({ "workspaceId": ws }));
+            input["compliesWithPolicy"] = json!(true);
+            input
+                .as_object_mut()
+                .map(|o| o.remove("exemptionRequestId"));
+            reviewer.gql(CREATE_REPORT, json!({ "i": input }))
+        };
+        let hidden = attempt(&controlled).await;
+        let missing = attempt("999999").await;
+        assert_code(&hidden, "VALIDATION");
+        assert_eq!(hidden["errors"], missing["errors"]);
+        assert!(!hidden.to_string().contains("hidden-genomes"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_membership_history_is_backfilled_from_current_membership() {
+    use commons::entities::workspace_membership;
+    use migrations::{Migrator, MigratorTrait};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    on_each_backend(|app| async move {
+        let priya = app.researcher("priya").await;
+        let kim = reviewer_researcher(&app, "kim").await;
+        // Membership written before the history was kept.
+        let ws = crate::exemptions::workspace(&app, &priya, "Older cohort", &[&kim]).await;
+        let id = submitted(&priya, &ws.to_string(), "Older counts").await;
+        let db = &app.ctx().db;
+
+        // The history's migration runs again over the existing rows.
+        let position = Migrator::migrations()
+            .iter()
+            .position(|m| m.name() == "m20261202_000150_membership_history")
+            .expect("the migration is registered");
+        let after = Migrator::migrations().len() - position;
+        Migrator::down(db, Some(after as u32)).await.expect("down");
+        Migrator::up(db, None).await.expect("up");
+        let rows = workspace_membership::Entity::find()
+            .filter(workspace_membership::Column::WorkspaceId.eq(ws))
+            .all(db)
+            .await
+            .expect("history");
+        let mut members: Vec<(i64, String, bool)> = rows
+            .iter()
+            .map(|r| (r.user_id, r.role.clone(), r.ended_at.is_none()))
+            .collect();
+        members.sort();
+        let mut expected = vec![
+            (priya.id_num(), "owner".to_string(), true),
+            (kim.id_num(), "collaborator".to_string(), true),
+        ];
+        expected.sort();
+        assert_eq!(members, expected);
+
+        // Leaving now keeps the conflict on the existing request.
+        kim.ok(
+            REMOVE_COLLABORATOR,
+            json!({ "w": ws.to_string(), "u": kim.id }),
+        )
+        .await;
+        let refused = kim.gql(CLAIM, json!({ "id": id })).await;
+        assert_code(&refused, "FORBIDDEN");
+        assert!(message(&refused).contains("leaving does not end the conflict"));
+    })
+    .await;
+}
