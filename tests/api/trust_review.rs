@@ -195,8 +195,26 @@ async fn leaving_or_being_removed_from_the_workspace_does_not_shed_a_conflict() 
         assert_eq!(steer["errors"][0]["extensions"]["field"], "reviewerId");
 
         // An unconflicted reviewer claims and approves (1 of 2); the former
-        // collaborators' approvals are refused, so it is not APPROVED.
+        // collaborators' approvals are refused, so it is not APPROVED. Nor
+        // do they read the reviewers' internal comments.
         let claimed = chen.ok(CLAIM, json!({ "id": id })).await;
+        chen.ok(
+            "mutation($id: ID!, $b: String!) { commentOnExemptionRequest(id: $id, body: $b, internal: true) { id } }",
+            json!({ "id": id, "b": "Internal: the county has 900 residents." }),
+        )
+        .await;
+        let history = "query($id: ID!) { exemptionRequest(id: $id) { history { internal comment } } }";
+        for former in [&kim, &lee] {
+            let seen = former.ok(history, json!({ "id": id })).await;
+            assert!(!seen.to_string().contains("900 residents"), "{seen:#}");
+        }
+        assert!(
+            santos
+                .ok(history, json!({ "id": id }))
+                .await
+                .to_string()
+                .contains("900 residents")
+        );
         assert!(queue_entry(&chen, &id).await.expect("queued")["reviewConflict"].is_null());
         let version = claimed["claimExemptionRequest"]["version"].clone();
         chen.ok(APPROVE, json!({ "id": id, "v": version })).await;

@@ -764,7 +764,14 @@ function reviewerActions(r, refresh) {
   return items;
 }
 
+// Conflicts of interest that also close the comment box: only the requester
+// and reviewers without one comment.
+const SILENCING_CONFLICTS = ['OWNS_WORKSPACE', 'COLLABORATES_ON_WORKSPACE', 'COLLABORATED_ON_WORKSPACE'];
+
 function commentForm(r, refresh) {
+  if (r.reviewConflict && SILENCING_CONFLICTS.includes(r.reviewConflict.reason)) {
+    return h('p', { class: 'meta' }, 'Reviewers with a conflict of interest read the request but do not comment on it.');
+  }
   const form = h(
     'form',
     { class: 'form' },
