@@ -1,6 +1,8 @@
 //! Overdue reminders. The scheduler enqueues one reminder job per request
 //! per overdue episode (a `due_at`: resubmission and appeal start a new
-//! one); the job notifies the assignee in-app and by email.
+//! one); the job notifies the assignee in-app and by email, if they may
+//! still read the request when it runs (their tier, say, may have been
+//! lowered since).
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -13,8 +15,9 @@ use super::{service, state::State};
 use crate::{
     context::AppContext,
     db,
-    entities::exemption_request as request,
+    entities::{exemption_request as request, user},
     error::AppResult,
+    identity::CurrentUser,
     jobs::{self, NewJob, worker::JobError},
     notifications::service::{NewNotification, notify},
 };
@@ -102,6 +105,13 @@ async fn remind(ctx: &AppContext, reminder: OverdueReminder) -> AppResult<()> {
     let Some(assignee) = req.assignee_id.filter(|_| still_due) else {
         return Ok(());
     };
+    let Some(reader) = user::Entity::find_by_id(assignee).one(&txn).await? else {
+        return Ok(());
+    };
+    let reader = CurrentUser::from_model(&reader, None);
+    if !service::access(&txn, &reader, &req).await?.can_read() {
+        return Ok(());
+    }
     notify(
         &txn,
         ctx,

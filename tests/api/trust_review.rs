@@ -682,3 +682,43 @@ async fn the_membership_history_is_backfilled_from_current_membership() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_overdue_reminder_does_not_mail_a_controlled_tier_title_to_an_assignee_who_lost_the_tier()
+ {
+    on_each_backend(|app| async move {
+        let admin = app.admin("root").await;
+        let owner = app
+            .user_with("ctowner", &[Role::Researcher], Tier::Controlled)
+            .await;
+        let chen = app.reviewer("weichen").await;
+        let santos = app.reviewer("asantos").await;
+        let ws = workspace(&owner, "Long read cohort", "CONTROLLED", &[]).await;
+        let id = submitted(&owner, &ws, "Structural variant carriers").await;
+        chen.ok(CLAIM, json!({ "id": id })).await;
+        // A control: the same reminder reaches an assignee who kept the tier.
+        let other = submitted(&owner, &ws, "Inversion carriers").await;
+        santos.ok(CLAIM, json!({ "id": other })).await;
+        admin
+            .ok(SET_TIER, json!({ "u": chen.id, "t": "REGISTERED" }))
+            .await;
+
+        // Past due: the reminder job runs, and tells the assignee nothing.
+        app.ctx().clock.advance(chrono::Duration::days(30));
+        commons::exemptions::run_scheduled(app.ctx())
+            .await
+            .expect("scan");
+        app.run_jobs().await;
+        let mailed = app.mail_to(&chen.email).into_iter().any(|m| {
+            m.subject.contains("Structural variant") || m.text.contains("Structural variant")
+        });
+        assert!(!mailed, "a reminder carried the controlled-tier title");
+        assert!(
+            app.mail_to(&santos.email).iter().any(|m| m
+                .subject
+                .contains("Overdue exemption request: Inversion carriers")),
+            "the control was not reminded"
+        );
+    })
+    .await;
+}
