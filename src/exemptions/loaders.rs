@@ -13,6 +13,7 @@ use crate::{
         workspace_collaborator as collaborator,
     },
     error::AppError,
+    membership::{self, Stretch},
 };
 
 type LoadResult<V> = Result<HashMap<i64, V>, Arc<AppError>>;
@@ -60,12 +61,28 @@ impl Loader<i64> for ExemptionWorkspaceLoader {
     }
 }
 
-/// The owner and collaborators of each workspace, for the conflict-of-interest
-/// rule.
+/// Who is and was in a workspace, for the conflict-of-interest rule.
+#[derive(Clone, Debug, Default)]
+pub struct Members {
+    pub owner_id: Option<i64>,
+    /// Current collaborators.
+    pub collaborators: Vec<i64>,
+    /// Every stretch of membership, past and present.
+    pub history: Vec<Stretch>,
+}
+
+impl Members {
+    /// Owns or collaborates on the workspace now.
+    pub fn contains(&self, user_id: i64) -> bool {
+        self.owner_id == Some(user_id) || self.collaborators.contains(&user_id)
+    }
+}
+
+/// The owner, collaborators and membership history of each workspace.
 pub struct WorkspaceMembersLoader(pub DatabaseConnection);
 
 impl Loader<i64> for WorkspaceMembersLoader {
-    type Value = Vec<i64>;
+    type Value = Members;
     type Error = Arc<AppError>;
 
     async fn load(&self, keys: &[i64]) -> LoadResult<Self::Value> {
@@ -87,9 +104,26 @@ impl Loader<i64> for WorkspaceMembersLoader {
             .all(&self.0)
             .await
             .map_err(db_err)?;
-        let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
-        for (workspace_id, user_id) in owners.into_iter().chain(collaborators) {
-            members.entry(workspace_id).or_default().push(user_id);
+        let history = membership::of_workspaces(&self.0, keys)
+            .await
+            .map_err(Arc::new)?;
+        let mut members: HashMap<i64, Members> = HashMap::new();
+        for (workspace_id, owner_id) in owners {
+            members.entry(workspace_id).or_default().owner_id = Some(owner_id);
+        }
+        for (workspace_id, user_id) in collaborators {
+            members
+                .entry(workspace_id)
+                .or_default()
+                .collaborators
+                .push(user_id);
+        }
+        for stretch in history {
+            members
+                .entry(stretch.workspace_id)
+                .or_default()
+                .history
+                .push(stretch);
         }
         Ok(members)
     }
