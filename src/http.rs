@@ -1,7 +1,7 @@
 //! HTTP: routes, the GraphQL endpoint with its CSRF and size rules,
 //! health checks, request ids, and the embedded frontend.
 
-use std::time::Instant;
+use std::{sync::Arc, time::Instant};
 
 use tracing::Instrument;
 
@@ -14,7 +14,7 @@ use poem::{
 use serde_json::json;
 
 use crate::{
-    auth::{graphql::SESSION_COOKIE, service as auth},
+    auth::{graphql::SESSION_COOKIE, oidc, service as auth},
     changes::Change,
     context::AppContext,
     frontend::Frontend,
@@ -30,7 +30,17 @@ use crate::{
 pub const CSRF_HEADER: &str = "x-commons-csrf";
 
 pub fn routes(ctx: AppContext, schema: AppSchema) -> impl Endpoint {
-    Route::new()
+    let mut route = Route::new();
+    // Sign-in through the identity provider, when one is configured.
+    if let Some(oidc) = &ctx.config.oidc {
+        match oidc::Provider::new(oidc.clone(), &ctx.config.public_url) {
+            Ok(provider) => {
+                route = route.nest("/auth/oidc", oidc::routes::routes(Arc::new(provider)));
+            }
+            Err(refusal) => refusal.log(),
+        }
+    }
+    route
         .at("/graphql", get(graphql_get).post(graphql_post))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
@@ -610,6 +620,7 @@ fn route_family(path: &str) -> &'static str {
         "/readyz" => "readyz",
         "/metrics" => "metrics",
         "/unsubscribe" => "unsubscribe",
+        p if p.starts_with("/auth/oidc/") => "oidc",
         _ => "frontend",
     }
 }
