@@ -97,6 +97,23 @@ pub struct Viewer {
     pub allowed_email_domains: Vec<String>,
 }
 
+/// The ways to sign in here, for the sign-in page.
+#[derive(SimpleObject)]
+pub struct SignInOptions {
+    /// Whether email and password sign-in, sign-up and reset are open.
+    pub password: bool,
+    /// The program's identity provider, when sign-in through it is set up.
+    pub provider: Option<IdentityProvider>,
+}
+
+#[derive(SimpleObject)]
+pub struct IdentityProvider {
+    /// The name on the button: "Sign in with …".
+    pub display_name: String,
+    /// Where the button goes; add `?next=/path` to come back to a page.
+    pub start_path: String,
+}
+
 #[derive(SimpleObject)]
 pub struct SignInPayload {
     /// The session token, for clients that send `Authorization: Bearer`.
@@ -170,6 +187,18 @@ impl AuthQuery {
             is_admin: v.is_admin(),
             allowed_email_domains: domains,
         })
+    }
+
+    /// How people sign in here. Safe to ask anonymously.
+    async fn sign_in_options(&self, ctx: &Context<'_>) -> SignInOptions {
+        let config = &app(ctx).config;
+        SignInOptions {
+            password: config.password_sign_in,
+            provider: config.oidc.as_ref().map(|oidc| IdentityProvider {
+                display_name: oidc.display_name.clone(),
+                start_path: super::oidc::START_PATH.into(),
+            }),
+        }
     }
 
     /// A user by id or handle. Visible to signed-in users.

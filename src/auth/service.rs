@@ -268,7 +268,10 @@ pub async fn sign_up(ctx: &AppContext, input: SignUp, client: Option<&str>) -> A
     Ok(email)
 }
 
-pub(crate) async fn find_by_email(conn: &impl ConnectionTrait, email: &str) -> AppResult<Option<user::Model>> {
+pub(crate) async fn find_by_email(
+    conn: &impl ConnectionTrait,
+    email: &str,
+) -> AppResult<Option<user::Model>> {
     Ok(user::Entity::find()
         .filter(user::Column::Email.eq(email))
         .one(conn)

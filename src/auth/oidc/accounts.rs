@@ -98,7 +98,9 @@ pub async fn sign_in(
     .await?;
     txn.commit().await?;
     // The member's tier or roles may have changed: cached reads go.
-    ctx.changes.committed(&ctx.db, Change::Private(user.id)).await;
+    ctx.changes
+        .committed(&ctx.db, Change::Private(user.id))
+        .await;
     Ok(SignedIn {
         token,
         expires_at,
@@ -132,7 +134,10 @@ async fn follow_email(
         );
         return Err(Refusal::EmailTaken);
     }
-    tracing::info!(user_id = user.id, "the account follows its new email at the provider");
+    tracing::info!(
+        user_id = user.id,
+        "the account follows its new email at the provider"
+    );
     let mut active: user::ActiveModel = user.into();
     active.email = Set(email.to_string());
     Ok(active.update(txn).await?)
@@ -197,7 +202,10 @@ async fn create(
     }
     .insert(txn)
     .await?;
-    tracing::info!(user_id = user.id, "created an account at its first sign-in through the provider");
+    tracing::info!(
+        user_id = user.id,
+        "created an account at its first sign-in through the provider"
+    );
     Ok(user)
 }
 

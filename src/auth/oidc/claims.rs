@@ -90,11 +90,7 @@ pub fn display_name(v: &Verified, email: &str) -> String {
         .or_else(|| Some(joined).filter(|s| !s.is_empty()))
         .or_else(|| text("preferred_username"))
         .unwrap_or_else(|| email.split('@').next().unwrap_or("member").to_string());
-    let cleaned: String = name
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(80)
-        .collect();
+    let cleaned: String = name.chars().filter(|c| !c.is_control()).take(80).collect();
     let cleaned = cleaned.trim().to_string();
     if cleaned.is_empty() {
         "Member".into()

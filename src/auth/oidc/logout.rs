@@ -50,12 +50,19 @@ fn invalid(why: impl Into<String>) -> Refusal {
 /// The logout token's claims, signature checked.
 async fn decode(provider: &Provider, token: &str) -> Result<Map<String, Value>, Refusal> {
     let header = jsonwebtoken::decode_header(token).map_err(|e| invalid(format!("header: {e}")))?;
-    let typ = header.typ.as_deref().unwrap_or_default().to_ascii_lowercase();
+    let typ = header
+        .typ
+        .as_deref()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     if typ != "logout+jwt" && typ != "application/logout+jwt" {
         return Err(invalid(format!("typ is {typ:?}, not logout+jwt")));
     }
     if !ALGORITHMS.contains(&header.alg) {
-        return Err(invalid(format!("algorithm {:?} is not accepted", header.alg)));
+        return Err(invalid(format!(
+            "algorithm {:?} is not accepted",
+            header.alg
+        )));
     }
     let mut discovered = provider.discovered().await?;
     let find = |jwks: &jsonwebtoken::jwk::JwkSet| match &header.kid {
@@ -103,9 +110,7 @@ pub async fn back_channel(
         .get("iat")
         .and_then(Value::as_i64)
         .ok_or_else(|| invalid("no iat"))?;
-    if iat > now.timestamp() + CLOCK_SKEW_SECONDS
-        || iat < now.timestamp() - MAX_AGE_MINUTES * 60
-    {
+    if iat > now.timestamp() + CLOCK_SKEW_SECONDS || iat < now.timestamp() - MAX_AGE_MINUTES * 60 {
         return Err(invalid("iat is out of range"));
     }
     let has_event = claims
@@ -158,7 +163,12 @@ pub async fn back_channel(
     .await;
     match remembered {
         Ok(_) => {}
-        Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
             return Err(Refusal::ReplayedLogoutToken);
         }
         Err(e) => return Err(e.into()),
