@@ -104,9 +104,13 @@ const provider = new Provider(issuer, {
   },
 });
 
-// Discovery names the proxy as the token endpoint.
+// Discovery names the proxy as the token endpoint, and the provider's
+// pages load nothing from the network (they import a web font).
 provider.use(async (ctx, next) => {
   await next();
+  if (typeof ctx.body === 'string') {
+    ctx.body = ctx.body.replace(/@import url\(https:\/\/fonts\.googleapis\.com[^)]*\);?/g, '');
+  }
   if (ctx.path === '/.well-known/openid-configuration' && ctx.body) {
     ctx.body = { ...ctx.body, token_endpoint: `${proxyUrl}/token` };
   }
@@ -243,6 +247,11 @@ providerServer.on('request', async (req, res) => {
     } catch (err) {
       return send(res, 400, { error: String(err) });
     }
+  }
+  // Browsers ask for an icon; the provider has none.
+  if (path === '/favicon.ico') {
+    res.writeHead(204);
+    return res.end();
   }
   return callback(req, res);
 });
