@@ -33,7 +33,7 @@ pub fn routes(ctx: AppContext, schema: AppSchema) -> impl Endpoint {
     let mut route = Route::new();
     // Sign-in through the identity provider, when one is configured.
     if let Some(oidc) = &ctx.config.oidc {
-        match oidc::Provider::new(oidc.clone(), &ctx.config.public_url) {
+        match oidc::Provider::new(oidc.clone(), &ctx.config.public_url, ctx.clock.clone()) {
             Ok(provider) => {
                 route = route.nest("/auth/oidc", oidc::routes::routes(Arc::new(provider)));
             }

@@ -628,6 +628,25 @@ async fn bad_id_tokens_are_refused() {
     }
 }
 
+#[tokio::test]
+async fn a_new_signing_key_is_fetched_at_most_once_a_minute() {
+    for backend in backends() {
+        let sso = Sso::spawn(backend, &[], false).await;
+        let sub = member("rotation").await;
+        // Discovery fetched the keys.
+        sign_in(&sso, &sub, "/").await.token();
+        provider().rotate_key().await;
+        // Within the minute the new key is not fetched: refused.
+        provider().tamper(&sso.client_id, "rotated").await;
+        sign_in(&sso, &sub, "/").await.refused("invalid_id_token");
+        // Past it, the unknown key id fetches the keys again.
+        sso.app.ctx().clock.advance(chrono::Duration::seconds(61));
+        provider().tamper(&sso.client_id, "rotated").await;
+        sign_in(&sso, &sub, "/").await.token();
+        sso.app.shutdown().await;
+    }
+}
+
 async fn post_logout(app: &TestApp, token: &str) -> (u16, Value) {
     let resp = app
         .http()

@@ -118,6 +118,12 @@ impl IdentityProvider {
         .await;
     }
 
+    /// The provider starts publishing a second signing key; the tamper mode
+    /// `rotated` signs with it.
+    pub async fn rotate_key(&self) {
+        self.control("/__test/rotate", json!({})).await;
+    }
+
     /// The next token answer to `client_id` carries a bad ID token.
     pub async fn tamper(&self, client_id: &str, mode: &str) {
         self.control(

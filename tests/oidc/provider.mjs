@@ -15,7 +15,8 @@
 //   client that a test asked to receive a bad ID token
 //   (POST /__test/tamper): the proxy then re-mints the ID token with the
 //   provider's keys: wrong audience, expired, `alg: none`, an unknown key id,
-//   or a wrong nonce.
+//   or a wrong nonce; or, after POST /__test/rotate, one signed with a
+//   newly published key.
 // - POST /__test/logout-token mints back-channel logout tokens, good or bad.
 
 import http from 'node:http';
@@ -49,6 +50,10 @@ const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true }
 const signingJwk = { ...(await jose.exportJWK(privateKey)), kid: 'test-signing-key', alg: 'RS256', use: 'sig' };
 const signingKey = await jose.importJWK(signingJwk, 'RS256');
 const { privateKey: strangerKey } = await jose.generateKeyPair('RS256');
+// A key the provider starts publishing when a test rotates its keys.
+const { privateKey: rotatedKey, publicKey: rotatedPublic } = await jose.generateKeyPair('RS256', { extractable: true });
+const rotatedJwk = { ...(await jose.exportJWK(rotatedPublic)), kid: 'rotated-signing-key', alg: 'RS256', use: 'sig' };
+let rotated = false;
 
 class Adapter extends MemoryAdapter {
   constructor(model) {
@@ -111,6 +116,9 @@ provider.use(async (ctx, next) => {
   if (typeof ctx.body === 'string') {
     ctx.body = ctx.body.replace(/@import url\(https:\/\/fonts\.googleapis\.com[^)]*\);?/g, '');
   }
+  if (ctx.path === '/jwks' && rotated && ctx.body?.keys) {
+    ctx.body = { keys: [...ctx.body.keys, rotatedJwk] };
+  }
   if (ctx.path === '/.well-known/openid-configuration' && ctx.body) {
     ctx.body = { ...ctx.body, token_endpoint: `${proxyUrl}/token` };
   }
@@ -154,6 +162,8 @@ async function remint(idToken, mode) {
       return sign(payload, { key: strangerKey, kid: 'not-a-provider-key' });
     case 'wrong_nonce':
       return sign({ ...payload, nonce: 'not-the-nonce-of-this-flow' });
+    case 'rotated':
+      return sign(payload, { key: rotatedKey, kid: rotatedJwk.kid });
     case 'wrong_issuer':
       return sign({ ...payload, iss: 'http://127.0.0.1:1' });
     default:
@@ -213,6 +223,10 @@ const control = {
   async '/__test/account'(body) {
     accounts.set(body.sub, { claims: body.claims ?? {}, userinfoOnly: Boolean(body.userinfo_only) });
     return {};
+  },
+  async '/__test/rotate'() {
+    rotated = true;
+    return { kid: rotatedJwk.kid };
   },
   async '/__test/tamper'(body) {
     tamper.set(body.client_id, body.mode);

@@ -6,7 +6,9 @@
 //! picked up without a restart and a flood of bad tokens cannot turn into a
 //! flood of requests to the provider.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use openidconnect::{
     ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl,
@@ -17,7 +19,7 @@ use openidconnect::{
 use tokio::sync::Mutex;
 
 use super::{CALLBACK_PATH, Refusal};
-use crate::config::OidcConfig;
+use crate::{clock::Clock, config::OidcConfig};
 
 /// The least time between two fetches of the keys.
 pub const KEY_REFETCH_INTERVAL: Duration = Duration::from_secs(60);
@@ -42,7 +44,7 @@ pub struct Discovered {
 
 struct State {
     discovered: Option<Discovered>,
-    keys_fetched_at: Option<Instant>,
+    keys_fetched_at: Option<DateTime<Utc>>,
 }
 
 pub struct Provider {
@@ -54,11 +56,12 @@ pub struct Provider {
     /// Redirects are not followed: a provider's redirect must not steer
     /// this server's requests elsewhere.
     pub http: reqwest::Client,
+    clock: Clock,
     state: Mutex<State>,
 }
 
 impl Provider {
-    pub fn new(config: OidcConfig, public_url: &str) -> Result<Self, Refusal> {
+    pub fn new(config: OidcConfig, public_url: &str, clock: Clock) -> Result<Self, Refusal> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))
@@ -69,6 +72,7 @@ impl Provider {
             redirect_url: format!("{public_url}{CALLBACK_PATH}"),
             public_url: public_url.to_string(),
             http,
+            clock,
             state: Mutex::new(State {
                 discovered: None,
                 keys_fetched_at: None,
@@ -93,7 +97,7 @@ impl Provider {
             jwks,
         };
         state.discovered = Some(discovered.clone());
-        state.keys_fetched_at = Some(Instant::now());
+        state.keys_fetched_at = Some(self.clock.now());
         Ok(discovered)
     }
 
@@ -101,16 +105,15 @@ impl Provider {
     /// [`KEY_REFETCH_INTERVAL`] ago; answers whether they were.
     pub async fn refresh_keys(&self) -> Result<bool, Refusal> {
         let mut state = self.state.lock().await;
-        if state
-            .keys_fetched_at
-            .is_some_and(|at| at.elapsed() < KEY_REFETCH_INTERVAL)
-        {
+        let now = self.clock.now();
+        let interval = chrono::Duration::from_std(KEY_REFETCH_INTERVAL).unwrap_or_default();
+        if state.keys_fetched_at.is_some_and(|at| now - at < interval) {
             return Ok(false);
         }
         let Some(discovered) = state.discovered.clone() else {
             return Ok(false);
         };
-        state.keys_fetched_at = Some(Instant::now());
+        state.keys_fetched_at = Some(now);
         let (keys, jwks) = self.fetch_keys(&discovered.metadata).await?;
         tracing::info!(
             keys = jwks.keys.len(),
