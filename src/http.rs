@@ -117,16 +117,7 @@ async fn request_auth(ctx: &AppContext, req: &Request) -> Result<RequestAuth, Re
 /// The client's address: the TCP peer, or the client a trusted proxy
 /// names in `X-Forwarded-For` (`client_addr`).
 fn client_ip(ctx: &AppContext, req: &Request) -> Option<String> {
-    let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
-    let forwarded = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok());
-    ctx.config
-        .trusted_proxies
-        .client(peer, forwarded)
-        .map(|ip| ip.to_string())
+    ctx.config.trusted_proxies.client_of(req)
 }
 
 fn is_json(req: &Request) -> bool {

@@ -762,6 +762,13 @@ pub async fn reset_password(ctx: &AppContext, token: &str, new_password: &str) -
     let txn = db::begin_write(&ctx.db).await?;
     let used = consume_token(ctx, &txn, token, PURPOSE_RESET).await?;
     let user = find_user(&txn, used.user_id).await?;
+    // A link mailed before the account was joined to the identity provider
+    // must not bring its password back.
+    if password::is_disabled(&user.password_hash) {
+        return Err(AppError::forbidden(
+            "this account signs in through the program's identity provider and has no password here",
+        ));
+    }
     let email = user.email.clone();
     let verified = user.email_verified_at.or(Some(now));
     let mut active: user::ActiveModel = user.into();

@@ -448,6 +448,17 @@ async fn a_verified_password_account_is_linked_and_an_unverified_one_is_not() {
         let sso = Sso::spawn(backend, &[], false).await;
         let handle = unique("linked").replace('-', "");
         let member = sso.app.researcher(&handle).await;
+        // A reset link mailed before the link must not bring the password back.
+        let resp = sso
+            .app
+            .gql(
+                "mutation($e: String!) { requestPasswordReset(email: $e) }",
+                json!({ "e": member.email }),
+            )
+            .await;
+        assert_no_errors(&resp);
+        sso.app.run_jobs().await;
+        let reset = sso.app.token_from_mail(&member.email, "reset-password");
         let sub = unique("sub");
         provider()
             .account(
@@ -467,6 +478,14 @@ async fn a_verified_password_account_is_linked_and_an_unverified_one_is_not() {
             .await;
         assert_code(&resp, "INVALID_CREDENTIALS");
         assert!(me(&sso.app, &member.token).await.is_null());
+        let resp = sso
+            .app
+            .gql(
+                "mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }",
+                json!({ "t": reset, "p": "a brand new password" }),
+            )
+            .await;
+        assert_code(&resp, "FORBIDDEN");
 
         // An unconfirmed password account with the address is never linked.
         let email = program_email(&unique("unconfirmed"));
@@ -635,7 +654,7 @@ async fn a_new_signing_key_is_fetched_at_most_once_a_minute() {
         let sub = member("rotation").await;
         // Discovery fetched the keys.
         sign_in(&sso, &sub, "/").await.token();
-        provider().rotate_key().await;
+        provider().rotate_key(&sso.client_id).await;
         // Within the minute the new key is not fetched: refused.
         provider().tamper(&sso.client_id, "rotated").await;
         sign_in(&sso, &sub, "/").await.refused("invalid_id_token");

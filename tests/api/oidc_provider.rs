@@ -118,10 +118,11 @@ impl IdentityProvider {
         .await;
     }
 
-    /// The provider starts publishing a second signing key; the tamper mode
-    /// `rotated` signs with it.
-    pub async fn rotate_key(&self) {
-        self.control("/__test/rotate", json!({})).await;
+    /// The provider starts publishing a new signing key for `client_id`;
+    /// the tamper mode `rotated` signs that client's ID tokens with it.
+    pub async fn rotate_key(&self, client_id: &str) {
+        self.control("/__test/rotate", json!({ "client_id": client_id }))
+            .await;
     }
 
     /// The next token answer to `client_id` carries a bad ID token.

@@ -15,8 +15,8 @@
 //   client that a test asked to receive a bad ID token
 //   (POST /__test/tamper): the proxy then re-mints the ID token with the
 //   provider's keys: wrong audience, expired, `alg: none`, an unknown key id,
-//   or a wrong nonce; or, after POST /__test/rotate, one signed with a
-//   newly published key.
+//   or a wrong nonce; or, after POST /__test/rotate, one signed with a key
+//   the provider has just begun to publish.
 // - POST /__test/logout-token mints back-channel logout tokens, good or bad.
 
 import http from 'node:http';
@@ -50,10 +50,9 @@ const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true }
 const signingJwk = { ...(await jose.exportJWK(privateKey)), kid: 'test-signing-key', alg: 'RS256', use: 'sig' };
 const signingKey = await jose.importJWK(signingJwk, 'RS256');
 const { privateKey: strangerKey } = await jose.generateKeyPair('RS256');
-// A key the provider starts publishing when a test rotates its keys.
-const { privateKey: rotatedKey, publicKey: rotatedPublic } = await jose.generateKeyPair('RS256', { extractable: true });
-const rotatedJwk = { ...(await jose.exportJWK(rotatedPublic)), kid: 'rotated-signing-key', alg: 'RS256', use: 'sig' };
-let rotated = false;
+// Keys the provider starts publishing when a test rotates keys: one per
+// client, so each test's app has never seen its key before.
+const rotated = new Map();
 
 class Adapter extends MemoryAdapter {
   constructor(model) {
@@ -116,8 +115,8 @@ provider.use(async (ctx, next) => {
   if (typeof ctx.body === 'string') {
     ctx.body = ctx.body.replace(/@import url\(https:\/\/fonts\.googleapis\.com[^)]*\);?/g, '');
   }
-  if (ctx.path === '/jwks' && rotated && ctx.body?.keys) {
-    ctx.body = { keys: [...ctx.body.keys, rotatedJwk] };
+  if (ctx.path === '/jwks' && ctx.body?.keys) {
+    ctx.body = { keys: [...ctx.body.keys, ...[...rotated.values()].map(({ jwk }) => jwk)] };
   }
   if (ctx.path === '/.well-known/openid-configuration' && ctx.body) {
     ctx.body = { ...ctx.body, token_endpoint: `${proxyUrl}/token` };
@@ -149,7 +148,7 @@ async function sign(payload, { key = signingKey, kid = signingJwk.kid, typ } = {
 }
 
 // A bad ID token made from the good one.
-async function remint(idToken, mode) {
+async function remint(idToken, mode, clientId) {
   const payload = jose.decodeJwt(idToken);
   switch (mode) {
     case 'wrong_audience':
@@ -162,8 +161,10 @@ async function remint(idToken, mode) {
       return sign(payload, { key: strangerKey, kid: 'not-a-provider-key' });
     case 'wrong_nonce':
       return sign({ ...payload, nonce: 'not-the-nonce-of-this-flow' });
-    case 'rotated':
-      return sign(payload, { key: rotatedKey, kid: rotatedJwk.kid });
+    case 'rotated': {
+      const { key, jwk } = rotated.get(clientId);
+      return sign(payload, { key, kid: jwk.kid });
+    }
     case 'wrong_issuer':
       return sign({ ...payload, iss: 'http://127.0.0.1:1' });
     default:
@@ -196,7 +197,7 @@ proxyServer.on('request', async (req, res) => {
     if (!mode || upstream.status !== 200) return send(res, upstream.status, text);
     tamper.delete(clientId);
     const answer = JSON.parse(text);
-    answer.id_token = await remint(answer.id_token, mode);
+    answer.id_token = await remint(answer.id_token, mode, clientId);
     return send(res, 200, answer);
   } catch (err) {
     console.error('token proxy', err);
@@ -224,9 +225,11 @@ const control = {
     accounts.set(body.sub, { claims: body.claims ?? {}, userinfoOnly: Boolean(body.userinfo_only) });
     return {};
   },
-  async '/__test/rotate'() {
-    rotated = true;
-    return { kid: rotatedJwk.kid };
+  async '/__test/rotate'(body) {
+    const { privateKey: key, publicKey } = await jose.generateKeyPair('RS256', { extractable: true });
+    const jwk = { ...(await jose.exportJWK(publicKey)), kid: `rotated-${randomUUID()}`, alg: 'RS256', use: 'sig' };
+    rotated.set(body.client_id, { key, jwk });
+    return { kid: jwk.kid };
   },
   async '/__test/tamper'(body) {
     tamper.set(body.client_id, body.mode);

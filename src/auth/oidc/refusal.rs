@@ -34,6 +34,8 @@ pub enum Refusal {
     EmailTaken,
     /// The account is suspended here.
     Suspended,
+    /// Too many sign-ins begun from this client.
+    RateLimited,
     /// A back-channel logout token failed a check.
     InvalidLogoutToken(String),
     /// A back-channel logout token was already honoured.
@@ -62,6 +64,7 @@ impl Refusal {
             Self::UnverifiedPasswordAccount => "unverified_password_account",
             Self::EmailTaken => "email_taken",
             Self::Suspended => "suspended",
+            Self::RateLimited => "rate_limited",
             Self::InvalidLogoutToken(_) => "invalid_logout_token",
             Self::ReplayedLogoutToken => "replayed_logout_token",
             Self::Internal(_) => "internal",
@@ -88,6 +91,7 @@ impl Refusal {
         match self {
             Self::NotConfigured => StatusCode::NOT_FOUND,
             Self::ProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Suspended
             | Self::EmailUnverified
@@ -146,6 +150,10 @@ impl Refusal {
                 "This account is suspended",
                 "Your Research Commons account is suspended, so you cannot sign in. Contact the help desk if you think this is a mistake.".into(),
             ),
+            Self::RateLimited => (
+                "Too many sign-in attempts",
+                "Too many sign-ins were started from your network. Please wait a few minutes and try again.".into(),
+            ),
             Self::InvalidLogoutToken(_) | Self::ReplayedLogoutToken => (
                 "Logout refused",
                 "The logout request did not pass our checks.".into(),
@@ -176,7 +184,10 @@ impl Refusal {
 
 impl From<crate::error::AppError> for Refusal {
     fn from(err: crate::error::AppError) -> Self {
-        Self::Internal(format!("{err:?}"))
+        match err {
+            crate::error::AppError::RateLimited { .. } => Self::RateLimited,
+            other => Self::Internal(format!("{other:?}")),
+        }
     }
 }
 

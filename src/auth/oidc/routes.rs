@@ -113,10 +113,17 @@ struct StartParams {
 
 #[handler]
 async fn start(
+    req: &Request,
     Query(params): Query<StartParams>,
     Data(ctx): Data<&AppContext>,
     Data(provider): Data<&Arc<Provider>>,
 ) -> Response {
+    // Each start keeps a row until it expires: limited per client.
+    if let Some(client) = ctx.config.trusted_proxies.client_of(req)
+        && let Err(e) = ctx.limits.check("oidc_start_client", &client).await
+    {
+        return refused(e.into());
+    }
     match flow::start(ctx, provider, params.next.as_deref()).await {
         Ok(url) => redirect(&url),
         Err(refusal) => refused(refusal),
