@@ -3,7 +3,7 @@
 
 import { gql } from './api.js';
 
-export const USER_FIELDS = 'id handle displayName institution roles tier createdAt email emailVerified';
+export const USER_FIELDS = 'id handle displayName institution roles tier createdAt email emailVerified hasPassword';
 
 export const session = {
   signedIn: false,

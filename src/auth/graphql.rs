@@ -69,6 +69,12 @@ impl User {
         self.is_self_or_admin(ctx)
             .then_some(self.0.email_verified_at.is_some())
     }
+    /// Whether the account signs in with a password: false for an account
+    /// of the identity provider. Only for the user themself and admins.
+    async fn has_password(&self, ctx: &Context<'_>) -> Option<bool> {
+        self.is_self_or_admin(ctx)
+            .then(|| !super::password::is_disabled(&self.0.password_hash))
+    }
     /// Only for the user themself, moderators and admins.
     async fn silenced_until(&self, ctx: &Context<'_>) -> Option<DateTime<Utc>> {
         let allowed = self.is_self(ctx) || viewer(ctx).is_some_and(|v| v.is_moderator());

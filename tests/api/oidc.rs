@@ -231,7 +231,7 @@ async fn sign_in_with(sso: &Sso, browser: &reqwest::Client, sub: &str, next: &st
 async fn me(app: &TestApp, token: &str) -> Value {
     app.gql_with(
         Some(token),
-        "{ me { id email displayName emailVerified tier roles } }",
+        "{ me { id email displayName emailVerified tier roles hasPassword } }",
         json!({}),
     )
     .await["data"]["me"]
@@ -467,7 +467,9 @@ async fn a_verified_password_account_is_linked_and_an_unverified_one_is_not() {
             )
             .await;
         let landed = sign_in(&sso, &sub, "/").await;
-        assert_eq!(me(&sso.app, landed.token()).await["id"], member.id.as_str());
+        let linked = me(&sso.app, landed.token()).await;
+        assert_eq!(linked["id"], member.id.as_str());
+        assert_eq!(linked["hasPassword"], false);
         // Linking turns the password off, and its sessions end.
         let resp = sso
             .app
