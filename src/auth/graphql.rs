@@ -256,11 +256,12 @@ impl AuthQuery {
 pub struct AuthMutation;
 
 fn session_cookie(ctx: &Context<'_>, token: &str, max_age_secs: i64) -> String {
-    let secure = if app(ctx).config.cookie_secure {
-        "; Secure"
-    } else {
-        ""
-    };
+    session_cookie_header(app(ctx).config.cookie_secure, token, max_age_secs)
+}
+
+/// The `Set-Cookie` value of a session (an empty token and 0 clear it).
+pub fn session_cookie_header(secure: bool, token: &str, max_age_secs: i64) -> String {
+    let secure = if secure { "; Secure" } else { "" };
     format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
     )

@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use poem::{
-    Request, Response, Route, get, handler,
+    EndpointExt as _, Request, Response, Route, get, handler,
     http::{StatusCode, header},
     post,
     web::{Data, Form, Query},
@@ -22,7 +22,10 @@ use poem::{
 use serde_json::json;
 
 use super::{Provider, Refusal, accounts, flow, logout};
-use crate::{auth::graphql::SESSION_COOKIE, context::AppContext};
+use crate::{
+    auth::graphql::{SESSION_COOKIE, session_cookie_header},
+    context::AppContext,
+};
 
 /// The header same-origin scripts send (browsers refuse to send a custom
 /// header cross-site without a preflight, which is never granted).
@@ -38,8 +41,6 @@ pub fn routes(provider: Arc<Provider>) -> Route {
         )
         .at("/sign-out", post(sign_out.data(provider)))
 }
-
-use poem::EndpointExt as _;
 
 fn page(status: StatusCode, title: &str, body_html: &str) -> Response {
     let title = html_escape::encode_text(title);
@@ -85,14 +86,7 @@ fn redirect(location: &str) -> Response {
 }
 
 fn session_cookie(ctx: &AppContext, token: &str, max_age_secs: i64) -> String {
-    let secure = if ctx.config.cookie_secure {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
-    )
+    session_cookie_header(ctx.config.cookie_secure, token, max_age_secs)
 }
 
 fn session_token(req: &Request) -> Option<String> {
