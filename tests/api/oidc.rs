@@ -323,6 +323,24 @@ async fn a_program_account_signs_in_and_returns_to_its_page() {
 }
 
 #[tokio::test]
+async fn a_flow_begun_on_one_replica_finishes_on_another() {
+    for backend in backends() {
+        let sso = Sso::spawn(backend, &[], false).await;
+        let replica = sso.app.spawn_replica().await;
+        let sub = member("replica").await;
+        let browser = browser();
+        let url = start(&sso, &browser, "/").await;
+        let back = through_provider(&sso, &browser, url, &sub).await;
+        let on_replica = back.replace(&sso.app.url(""), &replica.url(""));
+        assert_ne!(on_replica, back);
+        let landed = callback(&sso, &browser, on_replica).await;
+        assert!(!me(&sso.app, landed.token()).await.is_null());
+        replica.shutdown().await;
+        sso.app.shutdown().await;
+    }
+}
+
+#[tokio::test]
 async fn claims_only_in_userinfo_are_read_from_there_with_a_public_client() {
     for backend in backends() {
         let sso = Sso::spawn(backend, &[], true).await;
