@@ -37,6 +37,17 @@ impl TrustedProxies {
         self.0.iter().any(|net| net.contains(&ip))
     }
 
+    /// The client of an HTTP request, as text.
+    pub fn client_of(&self, req: &poem::Request) -> Option<String> {
+        let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
+        let forwarded = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        self.client(peer, forwarded).map(|ip| ip.to_string())
+    }
+
     /// The client of a request from `peer` carrying these `X-Forwarded-For`
     /// header values (in the order received).
     pub fn client<'a>(

@@ -75,6 +75,34 @@ pub struct Config {
     /// The bearer token `/metrics` requires. Without one, `/metrics` is
     /// open outside production and not served in production.
     pub metrics_token: Option<String>,
+    /// Sign-in through the program's OpenID Connect provider, when set.
+    pub oidc: Option<OidcConfig>,
+    /// Password sign-in, sign-up and reset (`COMMONS_PASSWORD_SIGN_IN`).
+    /// Off, only the provider signs people in.
+    pub password_sign_in: bool,
+}
+
+/// The OpenID Connect provider (`COMMONS_OIDC_*`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OidcConfig {
+    /// The issuer URL; the rest is discovered from it.
+    pub issuer: String,
+    pub client_id: String,
+    /// Absent for a public client, which relies on PKCE alone.
+    pub client_secret: Option<String>,
+    /// Scopes asked for besides `openid`.
+    pub scopes: Vec<String>,
+    /// The provider's name on the sign-in button ("Sign in with …").
+    pub display_name: String,
+    /// Take the provider's emails as verified when it sends no
+    /// `email_verified` (Entra ID). An explicit `false` is still refused.
+    pub trust_email: bool,
+    /// The claim that carries the data tier, re-read at every sign-in.
+    pub tier_claim: Option<String>,
+    /// The claim that carries the roles, re-read at every sign-in.
+    pub roles_claim: Option<String>,
+    /// The longest a session from the provider lasts.
+    pub session_ttl: Duration,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -337,7 +365,18 @@ impl Config {
             ));
         }
 
+        let oidc = oidc_config(&vars)?;
+        let password_sign_in = vars.flag("COMMONS_PASSWORD_SIGN_IN", true)?;
+        if !password_sign_in && oidc.is_none() {
+            return Err(bad(
+                "COMMONS_PASSWORD_SIGN_IN",
+                "password sign-in can be turned off only when COMMONS_OIDC_ISSUER is set; nobody could sign in",
+            ));
+        }
+
         Ok(Config {
+            oidc,
+            password_sign_in,
             replica_id,
             job_lease,
             metrics_token,
@@ -398,6 +437,58 @@ impl Config {
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+}
+
+/// `COMMONS_OIDC_*`: absent unless `COMMONS_OIDC_ISSUER` is set, and then
+/// `COMMONS_OIDC_CLIENT_ID` is required.
+fn oidc_config(vars: &Vars<'_>) -> Result<Option<OidcConfig>, ConfigError> {
+    let Some(issuer) = vars.get("COMMONS_OIDC_ISSUER") else {
+        return Ok(None);
+    };
+    let parsed = url::Url::parse(&issuer)
+        .map_err(|e| bad("COMMONS_OIDC_ISSUER", format!("not a URL: {e}")))?;
+    let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
+        return Err(bad(
+            "COMMONS_OIDC_ISSUER",
+            "must be an https URL (http only on loopback, for development)",
+        ));
+    }
+    let client_id = vars.get("COMMONS_OIDC_CLIENT_ID").ok_or_else(|| {
+        bad(
+            "COMMONS_OIDC_CLIENT_ID",
+            "is required when COMMONS_OIDC_ISSUER is set",
+        )
+    })?;
+    let scopes: Vec<String> = vars
+        .get("COMMONS_OIDC_SCOPES")
+        .unwrap_or_else(|| "openid email profile".into())
+        .split([' ', ','])
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && *s != "openid")
+        .map(str::to_string)
+        .collect();
+    let display_name = vars
+        .get("COMMONS_OIDC_DISPLAY_NAME")
+        .unwrap_or_else(|| "your program account".into());
+    if display_name.chars().count() > 60 {
+        return Err(bad(
+            "COMMONS_OIDC_DISPLAY_NAME",
+            "must be at most 60 characters",
+        ));
+    }
+    let hours = vars.range("COMMONS_OIDC_SESSION_HOURS", 12, 1, 24 * 30)?;
+    Ok(Some(OidcConfig {
+        issuer,
+        client_id,
+        client_secret: vars.get("COMMONS_OIDC_CLIENT_SECRET"),
+        scopes,
+        display_name,
+        trust_email: vars.flag("COMMONS_OIDC_TRUST_EMAIL", false)?,
+        tier_claim: vars.get("COMMONS_OIDC_TIER_CLAIM"),
+        roles_claim: vars.get("COMMONS_OIDC_ROLES_CLAIM"),
+        session_ttl: Duration::from_secs(hours as u64 * 3600),
+    }))
 }
 
 /// `COMMONS_IMAGE_HOSTS`: comma-separated host names such as
@@ -514,5 +605,35 @@ mod tests {
         let ok = config(&[prod, pg, key, smtp[0], smtp[1]]).expect("safe production config");
         assert!(ok.cookie_secure);
         assert!(!ok.introspection);
+    }
+
+    #[test]
+    fn the_identity_provider_is_optional_and_checked() {
+        let c = config(&[]).expect("defaults");
+        assert!(c.oidc.is_none());
+        assert!(c.password_sign_in);
+        let err = config(&[("COMMONS_PASSWORD_SIGN_IN", "false")]).unwrap_err();
+        assert_eq!(err.var, "COMMONS_PASSWORD_SIGN_IN");
+        let issuer = ("COMMONS_OIDC_ISSUER", "https://accounts.google.com");
+        let err = config(&[issuer]).unwrap_err();
+        assert_eq!(err.var, "COMMONS_OIDC_CLIENT_ID");
+        let err = config(&[
+            ("COMMONS_OIDC_ISSUER", "http://idp.example.org"),
+            ("COMMONS_OIDC_CLIENT_ID", "commons"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.var, "COMMONS_OIDC_ISSUER");
+        let c = config(&[
+            issuer,
+            ("COMMONS_OIDC_CLIENT_ID", "commons"),
+            ("COMMONS_OIDC_SCOPES", "openid email,profile"),
+            ("COMMONS_PASSWORD_SIGN_IN", "false"),
+        ])
+        .expect("sso only");
+        let oidc = c.oidc.expect("oidc");
+        assert_eq!(oidc.scopes, ["email", "profile"]);
+        assert_eq!(oidc.client_secret, None);
+        assert_eq!(oidc.session_ttl, Duration::from_secs(12 * 3600));
+        assert!(!c.password_sign_in);
     }
 }

@@ -18,6 +18,10 @@ pub enum AppError {
     /// account can only verify, resend the link, edit itself and sign out.
     #[error("confirm your email address first; check your inbox for the link")]
     EmailNotVerified,
+    /// Password sign-in, sign-up and reset are turned off: members sign in
+    /// through the identity provider.
+    #[error("password sign-in is turned off here; sign in with the program's identity provider")]
+    PasswordSignInDisabled,
     #[error("{0}")]
     Forbidden(String),
     #[error("{0} not found")]
@@ -79,6 +83,7 @@ impl AppError {
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::InvalidCredentials => "INVALID_CREDENTIALS",
             Self::EmailNotVerified => "EMAIL_NOT_VERIFIED",
+            Self::PasswordSignInDisabled => "PASSWORD_SIGN_IN_DISABLED",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
             Self::Validation { .. } => "VALIDATION",

@@ -1,7 +1,7 @@
 //! HTTP: routes, the GraphQL endpoint with its CSRF and size rules,
 //! health checks, request ids, and the embedded frontend.
 
-use std::time::Instant;
+use std::{sync::Arc, time::Instant};
 
 use tracing::Instrument;
 
@@ -14,7 +14,7 @@ use poem::{
 use serde_json::json;
 
 use crate::{
-    auth::{graphql::SESSION_COOKIE, service as auth},
+    auth::{graphql::SESSION_COOKIE, oidc, service as auth},
     context::AppContext,
     frontend::Frontend,
     graphql::{AppSchema, policy},
@@ -29,7 +29,17 @@ use crate::{
 pub const CSRF_HEADER: &str = "x-commons-csrf";
 
 pub fn routes(ctx: AppContext, schema: AppSchema) -> impl Endpoint {
-    Route::new()
+    let mut route = Route::new();
+    // Sign-in through the identity provider, when one is configured.
+    if let Some(oidc) = &ctx.config.oidc {
+        match oidc::Provider::new(oidc.clone(), &ctx.config.public_url, ctx.clock.clone()) {
+            Ok(provider) => {
+                route = route.nest("/auth/oidc", oidc::routes::routes(Arc::new(provider)));
+            }
+            Err(refusal) => refusal.log(),
+        }
+    }
+    route
         .at("/graphql", get(graphql_get).post(graphql_post))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
@@ -106,16 +116,7 @@ async fn request_auth(ctx: &AppContext, req: &Request) -> Result<RequestAuth, Re
 /// The client's address: the TCP peer, or the client a trusted proxy
 /// names in `X-Forwarded-For` (`client_addr`).
 fn client_ip(ctx: &AppContext, req: &Request) -> Option<String> {
-    let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
-    let forwarded = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok());
-    ctx.config
-        .trusted_proxies
-        .client(peer, forwarded)
-        .map(|ip| ip.to_string())
+    ctx.config.trusted_proxies.client_of(req)
 }
 
 fn is_json(req: &Request) -> bool {
@@ -591,6 +592,7 @@ fn route_family(path: &str) -> &'static str {
         "/readyz" => "readyz",
         "/metrics" => "metrics",
         "/unsubscribe" => "unsubscribe",
+        p if p.starts_with("/auth/oidc/") => "oidc",
         _ => "frontend",
     }
 }

@@ -264,6 +264,8 @@ fn rate_limits_from(rules: &RuleSet) -> RateLimits {
         // Against password spraying from one client, across addresses.
         ("sign_in_client", 100, 900),
         ("sign_up_client", 10, 3600),
+        // Sign-ins begun at the identity provider: each keeps a row a while.
+        ("oidc_start_client", 60, 600),
     ]
     .map(|(a, m, p)| (a.to_string(), m, p));
     RateLimits::new(

@@ -8,6 +8,8 @@
 
 #[path = "api/helpers.rs"]
 mod helpers;
+#[path = "api/oidc_provider.rs"]
+mod oidc_provider;
 
 use std::{
     path::{Path, PathBuf},
@@ -367,6 +369,92 @@ async fn a_reviewer_who_left_the_workspace_sees_why_they_may_not_review() {
         &[
             ("REVIEWER_EMAIL", reviewer.email.as_str()),
             ("REQUEST_TITLE", title),
+        ],
+    )
+    .await;
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_researcher_signs_in_through_the_identity_provider_posts_and_signs_out() {
+    require_tools();
+    let _one_at_a_time = BROWSER.lock().await;
+    let idp = oidc_provider::provider();
+    // The provider sends the browser back to the app: its public URL must be
+    // its real address, so the port is chosen first.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let bind = format!("127.0.0.1:{port}");
+    let public_url = format!("http://{bind}");
+    let client_id = format!("commons-browser-{port}");
+    let app = spawn_app_with(&[
+        ("COMMONS_MODERATION_DIR", helpers::trusted_members_rules()),
+        ("COMMONS_BIND", bind.as_str()),
+        ("COMMONS_PUBLIC_URL", public_url.as_str()),
+        ("COMMONS_OIDC_ISSUER", idp.issuer.as_str()),
+        ("COMMONS_OIDC_CLIENT_ID", client_id.as_str()),
+        (
+            "COMMONS_OIDC_CLIENT_SECRET",
+            "a-client-secret-for-the-browser",
+        ),
+        ("COMMONS_OIDC_SCOPES", "openid email profile"),
+        ("COMMONS_OIDC_DISPLAY_NAME", "All of Us"),
+        ("COMMONS_PASSWORD_SIGN_IN", "false"),
+    ])
+    .await;
+    idp.register_client(
+        &client_id,
+        Some("a-client-secret-for-the-browser"),
+        &public_url,
+        &public_url,
+    )
+    .await;
+    let login = format!("browser-{port}");
+    idp.account(
+        &login,
+        json!({ "email": format!("{login}@researchallofus.org"), "email_verified": true, "name": "Rosalind Franklin" }),
+    )
+    .await;
+    // Password sign-in is off: the operator's way in is the command line.
+    let admin = commons::auth::service::create_account(
+        app.ctx(),
+        commons::auth::service::NewAccount {
+            sign_up: commons::auth::service::SignUp {
+                email: "avery@researchallofus.org".into(),
+                password: helpers::PASSWORD.into(),
+                display_name: "Avery".into(),
+                institution: None,
+                handle: Some("avery".into()),
+            },
+            roles: commons::identity::Roles::new([Role::Admin, Role::Researcher]),
+            tier: Tier::Controlled,
+            verified: true,
+        },
+    )
+    .await
+    .expect("admin account");
+    let category = "Dataset Builder";
+    commons::forum::categories::create_category(
+        app.ctx(),
+        &commons::identity::CurrentUser::from_model(&admin, None),
+        commons::forum::categories::CategoryInput {
+            name: Some(category.into()),
+            slug: None,
+            description: Some("Concept sets, cohorts and datasets.".into()),
+            required_roles: None,
+        },
+    )
+    .await
+    .expect("category");
+    run_script(
+        &app,
+        "sso_sign_in.mjs",
+        &[
+            ("PROVIDER_LOGIN", login.as_str()),
+            ("PROVIDER_ISSUER", idp.issuer.as_str()),
+            ("CATEGORY_NAME", category),
         ],
     )
     .await;

@@ -57,6 +57,8 @@ export function humanMessage(error) {
       return 'Confirm your email address to continue. Open the link we emailed you, or ask for a new one from your profile.';
     case 'INVALID_CREDENTIALS':
       return 'That email and password do not match an account. Check them and try again.';
+    case 'PASSWORD_SIGN_IN_DISABLED':
+      return 'Passwords are not used here: sign in with your program account.';
     case 'FORBIDDEN':
       return msg && msg !== 'forbidden'
         ? `You can't do that: ${msg.replace(/\.$/, '')}.`

@@ -88,7 +88,8 @@ function renderNav() {
   } else {
     put(account, 
       h('a', { href: `/sign-in${path !== '/' && !path.startsWith('/sign') ? `?next=${encodeURIComponent(path + window.location.search)}` : ''}` }, 'Sign in'),
-      h('a', { href: '/sign-up', class: 'btn btn-small btn-primary' }, 'Sign up'),
+      // Without password sign-up, accounts come from the identity provider.
+      session.signInOptions.password ? h('a', { href: '/sign-up', class: 'btn btn-small btn-primary' }, 'Sign up') : null,
     );
   }
 }

@@ -3,7 +3,7 @@
 
 import { gql } from './api.js';
 
-export const USER_FIELDS = 'id handle displayName institution roles tier createdAt email emailVerified';
+export const USER_FIELDS = 'id handle displayName institution roles tier createdAt email emailVerified hasPassword';
 
 export const session = {
   signedIn: false,
@@ -13,6 +13,8 @@ export const session = {
   isAdmin: false,
   user: null,
   allowedEmailDomains: [],
+  // How people sign in here: { password, provider: { displayName, startPath } | null }.
+  signInOptions: { password: true, provider: null },
   unread: 0,
 };
 
@@ -30,8 +32,9 @@ function changed() {
 export async function loadSession() {
   const data = await gql(`query Viewer {
     viewer { signedIn verified isModerator isReviewer isAdmin allowedEmailDomains user { ${USER_FIELDS} } }
+    signInOptions { password provider { displayName startPath } }
   }`);
-  Object.assign(session, data.viewer, { unread: 0 });
+  Object.assign(session, data.viewer, { signInOptions: data.signInOptions, unread: 0 });
   if (session.signedIn) await refreshUnread();
   changed();
   return session;

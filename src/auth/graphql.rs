@@ -69,6 +69,12 @@ impl User {
         self.is_self_or_admin(ctx)
             .then_some(self.0.email_verified_at.is_some())
     }
+    /// Whether the account signs in with a password: false for an account
+    /// of the identity provider. Only for the user themself and admins.
+    async fn has_password(&self, ctx: &Context<'_>) -> Option<bool> {
+        self.is_self_or_admin(ctx)
+            .then(|| !super::password::is_disabled(&self.0.password_hash))
+    }
     /// Only for the user themself, moderators and admins.
     async fn silenced_until(&self, ctx: &Context<'_>) -> Option<DateTime<Utc>> {
         let allowed = self.is_self(ctx) || viewer(ctx).is_some_and(|v| v.is_moderator());
@@ -95,6 +101,23 @@ pub struct Viewer {
     pub is_admin: bool,
     /// The domains sign-up accepts.
     pub allowed_email_domains: Vec<String>,
+}
+
+/// The ways to sign in here, for the sign-in page.
+#[derive(SimpleObject)]
+pub struct SignInOptions {
+    /// Whether email and password sign-in, sign-up and reset are open.
+    pub password: bool,
+    /// The program's identity provider, when sign-in through it is set up.
+    pub provider: Option<IdentityProvider>,
+}
+
+#[derive(SimpleObject)]
+pub struct IdentityProvider {
+    /// The name on the button: "Sign in with …".
+    pub display_name: String,
+    /// Where the button goes; add `?next=/path` to come back to a page.
+    pub start_path: String,
 }
 
 #[derive(SimpleObject)]
@@ -172,6 +195,18 @@ impl AuthQuery {
         })
     }
 
+    /// How people sign in here. Safe to ask anonymously.
+    async fn sign_in_options(&self, ctx: &Context<'_>) -> SignInOptions {
+        let config = &app(ctx).config;
+        SignInOptions {
+            password: config.password_sign_in,
+            provider: config.oidc.as_ref().map(|oidc| IdentityProvider {
+                display_name: oidc.display_name.clone(),
+                start_path: super::oidc::START_PATH.into(),
+            }),
+        }
+    }
+
     /// A user by id or handle. Visible to signed-in users.
     async fn user(
         &self,
@@ -221,11 +256,12 @@ impl AuthQuery {
 pub struct AuthMutation;
 
 fn session_cookie(ctx: &Context<'_>, token: &str, max_age_secs: i64) -> String {
-    let secure = if app(ctx).config.cookie_secure {
-        "; Secure"
-    } else {
-        ""
-    };
+    session_cookie_header(app(ctx).config.cookie_secure, token, max_age_secs)
+}
+
+/// The `Set-Cookie` value of a session (an empty token and 0 clear it).
+pub fn session_cookie_header(secure: bool, token: &str, max_age_secs: i64) -> String {
+    let secure = if secure { "; Secure" } else { "" };
     format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
     )

@@ -40,8 +40,27 @@ pub async fn hash(password: String) -> AppResult<String> {
     .map_err(AppError::internal)?
 }
 
+/// The stored hash of an account whose password is turned off (it signs
+/// in through the identity provider). No password matches it.
+pub const DISABLED: &str = "!disabled";
+
+pub fn is_disabled(stored: &str) -> bool {
+    stored == DISABLED
+}
+
 pub async fn verify(password: String, stored: String) -> AppResult<bool> {
+    // The same work as for a real hash, then no match.
+    let (stored, disabled) = if is_disabled(&stored) {
+        (DUMMY_HASH.clone(), true)
+    } else {
+        (stored, false)
+    };
     tokio::task::spawn_blocking(move || {
+        if disabled {
+            let _ = PasswordHash::new(&stored)
+                .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed));
+            return Ok(false);
+        }
         let parsed = PasswordHash::new(&stored)
             .map_err(|e| AppError::internal(anyhow::anyhow!("stored hash: {e}")))?;
         Ok(Argon2::default()

@@ -162,7 +162,7 @@ pub fn validate_handle(handle: &str) -> AppResult<()> {
 }
 
 /// A free handle derived from the email's local part: `jane.doe` → `jane-doe`, `jane-doe2`, …
-async fn derive_handle(conn: &impl ConnectionTrait, email: &str) -> AppResult<String> {
+pub(crate) async fn derive_handle(conn: &impl ConnectionTrait, email: &str) -> AppResult<String> {
     let local = email.split('@').next().unwrap_or("user");
     let mut base: String = local
         .chars()
@@ -203,6 +203,7 @@ async fn derive_handle(conn: &impl ConnectionTrait, email: &str) -> AppResult<St
 /// instead, after the same checks and the same password hash. Returns the
 /// normalized address.
 pub async fn sign_up(ctx: &AppContext, input: SignUp, client: Option<&str>) -> AppResult<String> {
+    require_password_sign_in(ctx)?;
     let email = normalize_email(&input.email);
     if let Some(handle) = &input.handle {
         refuse_reserved_handle(handle)?;
@@ -265,7 +266,10 @@ pub async fn sign_up(ctx: &AppContext, input: SignUp, client: Option<&str>) -> A
     Ok(email)
 }
 
-async fn find_by_email(conn: &impl ConnectionTrait, email: &str) -> AppResult<Option<user::Model>> {
+pub(crate) async fn find_by_email(
+    conn: &impl ConnectionTrait,
+    email: &str,
+) -> AppResult<Option<user::Model>> {
     Ok(user::Entity::find()
         .filter(user::Column::Email.eq(email))
         .one(conn)
@@ -543,6 +547,7 @@ pub async fn sign_in(
     client: Option<&str>,
 ) -> AppResult<SignedIn> {
     use crate::ratelimit::{SIGN_IN_FAILURES, pair_key};
+    require_password_sign_in(ctx)?;
     let email = normalize_email(email);
     let pair = pair_key(&email, client);
     ctx.limits.check_backoff(SIGN_IN_FAILURES, &pair).await?;
@@ -571,32 +576,67 @@ pub async fn sign_in(
         return Err(AppError::forbidden("this account is suspended"));
     }
     let now = ctx.clock.now();
-    let token = tokens::generate();
     let expires_at = now + Duration::from_std(ctx.config.session_ttl).unwrap_or(Duration::days(30));
     let txn = ctx.write().await?;
-    session::ActiveModel {
-        user_id: Set(user.id),
-        token_hash: Set(tokens::hash(&token)),
-        created_at: Set(now),
-        expires_at: Set(expires_at),
-        last_seen_at: Set(now),
-        revoked_at: Set(None),
-        user_agent: Set(user_agent.chars().take(255).collect()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    user::Entity::update_many()
-        .col_expr(user::Column::LastSeenAt, Expr::value(now))
-        .filter(user::Column::Id.eq(user.id))
-        .exec(&txn)
-        .await?;
+    let token = open_session(&txn, user.id, user_agent, now, expires_at, None).await?;
     txn.commit().await?;
     Ok(SignedIn {
         token,
         expires_at,
         user,
     })
+}
+
+/// What a session from the identity provider keeps: its ID token (for
+/// ending the provider's session) and the provider's `sid`.
+pub struct ProviderSession {
+    pub id_token: String,
+    pub sid: Option<String>,
+}
+
+/// Opens a session for `user_id` in `txn`; returns its token.
+pub(crate) async fn open_session(
+    txn: &impl ConnectionTrait,
+    user_id: i64,
+    user_agent: &str,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    provider: Option<ProviderSession>,
+) -> AppResult<String> {
+    let token = tokens::generate();
+    let (id_token, sid) = match provider {
+        Some(p) => (Some(p.id_token), p.sid),
+        None => (None, None),
+    };
+    session::ActiveModel {
+        user_id: Set(user_id),
+        token_hash: Set(tokens::hash(&token)),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        last_seen_at: Set(now),
+        revoked_at: Set(None),
+        user_agent: Set(user_agent.chars().take(255).collect()),
+        oidc_id_token: Set(id_token),
+        oidc_sid: Set(sid),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::LastSeenAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(txn)
+        .await?;
+    Ok(token)
+}
+
+/// Refuses password sign-in, sign-up and reset when they are turned off.
+fn require_password_sign_in(ctx: &AppContext) -> AppResult<()> {
+    if ctx.config.password_sign_in {
+        Ok(())
+    } else {
+        Err(AppError::PasswordSignInDisabled)
+    }
 }
 
 /// Resolves a session token to its user. Revoked, expired and suspended
@@ -687,6 +727,7 @@ pub async fn request_password_reset(
     email: &str,
     client: Option<&str>,
 ) -> AppResult<()> {
+    require_password_sign_in(ctx)?;
     let email = normalize_email(email);
     ctx.limits
         .check(
@@ -700,6 +741,9 @@ pub async fn request_password_reset(
         .one(&txn)
         .await?
         && user.status == UserStatus::Active.as_str()
+        // An account that signs in through the provider has no password to
+        // reset: a reset must not open a way around the provider.
+        && !password::is_disabled(&user.password_hash)
     {
         send_token_mail(ctx, &txn, &user, PURPOSE_RESET).await?;
     }
@@ -710,12 +754,20 @@ pub async fn request_password_reset(
 /// Sets a new password from a reset link and signs the account out
 /// everywhere. Following the link also proves the address.
 pub async fn reset_password(ctx: &AppContext, token: &str, new_password: &str) -> AppResult<()> {
+    require_password_sign_in(ctx)?;
     password::validate(new_password)?;
     let hash = password::hash(new_password.to_string()).await?;
     let now = ctx.clock.now();
     let txn = ctx.write().await?;
     let used = consume_token(ctx, &txn, token, PURPOSE_RESET).await?;
     let user = find_user(&txn, used.user_id).await?;
+    // A link mailed before the account was joined to the identity provider
+    // must not bring its password back.
+    if password::is_disabled(&user.password_hash) {
+        return Err(AppError::forbidden(
+            "this account signs in through the program's identity provider and has no password here",
+        ));
+    }
     let email = user.email.clone();
     let verified = user.email_verified_at.or(Some(now));
     let mut active: user::ActiveModel = user.into();
@@ -740,6 +792,11 @@ pub async fn change_password(
 ) -> AppResult<()> {
     password::validate(new_password)?;
     let user = find_user(&ctx.db, viewer.id).await?;
+    if password::is_disabled(&user.password_hash) {
+        return Err(AppError::forbidden(
+            "this account signs in through the program's identity provider and has no password here",
+        ));
+    }
     if !password::verify(current.to_string(), user.password_hash.clone()).await? {
         return Err(AppError::validation(
             "currentPassword",

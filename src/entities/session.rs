@@ -13,6 +13,10 @@ pub struct Model {
     pub last_seen_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
     pub user_agent: String,
+    /// The provider's ID token, for ending its session on sign-out.
+    pub oidc_id_token: Option<String>,
+    /// The provider's session id (`sid`), for back-channel logout.
+    pub oidc_sid: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -230,10 +230,12 @@ impl TestApp {
             .statement_counter
             .get_or_insert_with(|| Arc::new(AtomicU64::new(0)))
             .clone();
+        let bind = config.bind;
         let app = App::build_with(config, options).await.expect("build app");
         let ctx = app.ctx.clone();
         let jobs = app.jobs.clone();
-        let acceptor = TcpListener::bind("127.0.0.1:0")
+        // Port 0 unless a test needs a known address (COMMONS_BIND).
+        let acceptor = TcpListener::bind(bind.to_string())
             .into_acceptor()
             .await
             .expect("bind");

@@ -13,6 +13,8 @@ mod forum_lists;
 mod http_limits;
 mod matching;
 mod moderation;
+mod oidc;
+mod oidc_provider;
 mod preview;
 mod processes;
 mod production;

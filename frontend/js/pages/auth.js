@@ -46,8 +46,34 @@ function passwordField(label = 'Password', name = 'password', autocomplete = 'cu
   });
 }
 
+/** The "Sign in with …" button, returning to `next` afterwards. */
+function providerButton(next) {
+  const provider = session.signInOptions.provider;
+  if (!provider) return null;
+  const href = `${provider.startPath}?next=${encodeURIComponent(next)}`;
+  // A full page load: the server sends the browser on to the provider.
+  return h('p', {}, h('a', { class: 'btn btn-primary', href, 'data-external': '' }, `Sign in with ${provider.displayName}`));
+}
+
+/** Shown where a password page is not offered. */
+function passwordsOff(view, title) {
+  put(view,
+    h(
+      'section',
+      { class: 'narrow' },
+      pageHeader(title),
+      h('p', { class: 'lead' }, 'Research Commons signs you in with your program account; there is no separate password here.'),
+      providerButton('/'),
+    ),
+  );
+}
+
 export function signUp({ view }) {
   setTitle('Create an account');
+  if (!session.signInOptions.password) {
+    passwordsOff(view, 'Create an account');
+    return;
+  }
   const domains = session.allowedEmailDomains.length ? session.allowedEmailDomains.join(', ') : 'researchallofus.org';
   const form = h(
     'form',
@@ -226,6 +252,17 @@ export function signIn({ view, query }) {
     );
     return;
   }
+  const sso = providerButton(safeNext(query));
+  const heading = [
+    h('h1', { id: 'signin-title', tabindex: '-1' }, 'Sign in to Research Commons'),
+    query.get('next') ? h('p', { class: 'lead' }, 'Sign in to continue to that page.') : null,
+    sso,
+  ];
+  // Only the provider signs people in: no password form.
+  if (!session.signInOptions.password) {
+    put(view, h('section', { class: 'narrow' }, heading));
+    return;
+  }
   const form = h(
     'form',
     { class: 'card form', 'aria-labelledby': 'signin-title' },
@@ -259,8 +296,8 @@ export function signIn({ view, query }) {
     h(
       'section',
       { class: 'narrow' },
-      h('h1', { id: 'signin-title', tabindex: '-1' }, 'Sign in to Research Commons'),
-      query.get('next') ? h('p', { class: 'lead' }, 'Sign in to continue to that page.') : null,
+      heading,
+      sso ? h('p', { class: 'meta' }, 'Or sign in with your email and password:') : null,
       form,
       h('p', {}, 'New here? ', h('a', { href: '/sign-up' }, 'Create an account')),
     ),
@@ -269,6 +306,10 @@ export function signIn({ view, query }) {
 
 export function forgotPassword({ view }) {
   setTitle('Reset your password');
+  if (!session.signInOptions.password) {
+    passwordsOff(view, 'Reset your password');
+    return;
+  }
   const done = h('div', { class: 'state state-success', role: 'status', hidden: true });
   const form = h(
     'form',
@@ -341,12 +382,33 @@ export function resetPassword({ view, query }) {
   put(section, form);
 }
 
+/**
+ * Signs out. With an identity provider, the server ends this session and
+ * answers the provider's end-session address, so the provider's session
+ * ends too; the provider then sends the person back to the home page.
+ */
 export async function signOut() {
+  let leaving = false;
   try {
-    await gql('mutation SignOut { signOut }');
+    if (session.signInOptions.provider) {
+      const resp = await fetch('/auth/oidc/sign-out', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'x-commons-csrf': '1' },
+      });
+      const answer = resp.ok ? await resp.json() : {};
+      if (answer.redirect) {
+        leaving = true;
+        window.location.assign(answer.redirect);
+      }
+    } else {
+      await gql('mutation SignOut { signOut }');
+    }
   } finally {
-    await loadSession().catch(() => {});
-    flash('You are signed out.', 'info');
-    navigate('/');
+    if (!leaving) {
+      await loadSession().catch(() => {});
+      flash('You are signed out.', 'info');
+      navigate('/');
+    }
   }
 }

@@ -154,7 +154,15 @@ export async function profilePage({ view }) {
     render(section, me).catch((err) => replace(section, errorBox(err)));
   }
   put(view, 
-    h('section', { class: 'card', 'aria-labelledby': 'password-h' }, h('h2', { id: 'password-h' }, 'Password'), passwordForm()),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'password-h' },
+      h('h2', { id: 'password-h' }, 'Password'),
+      // An account of the identity provider has no password here.
+      session.user?.hasPassword === false
+        ? h('p', {}, 'You sign in with your program account, so there is no password to change here.')
+        : passwordForm(),
+    ),
     sessionsSection(),
   );
 }
