@@ -47,7 +47,7 @@ pub struct Stretch {
 }
 
 impl Stretch {
-    fn of(row: stretch::Model) -> Self {
+    pub fn of(row: stretch::Model) -> Self {
         Self {
             workspace_id: row.workspace_id,
             user_id: row.user_id,
@@ -127,24 +127,6 @@ pub async fn ended(
         insert(conn, &whole).await?;
     }
     Ok(())
-}
-
-/// Every stretch of membership of the workspaces, oldest first.
-pub async fn of_workspaces(
-    conn: &impl ConnectionTrait,
-    workspace_ids: &[i64],
-) -> AppResult<Vec<Stretch>> {
-    if workspace_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(stretch::Entity::find()
-        .filter(stretch::Column::WorkspaceId.is_in(workspace_ids.iter().copied()))
-        .order_by_asc(stretch::Column::Id)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(Stretch::of)
-        .collect())
 }
 
 /// `user_id`'s stretches of membership of one workspace, oldest first.
