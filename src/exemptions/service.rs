@@ -27,7 +27,7 @@ use super::{
 };
 use crate::{
     context::AppContext,
-    db,
+    db::WriteTxn,
     entities::{
         exemption_approval as approval, exemption_event as event, exemption_request as request,
         publication_report as report, publication_report_coauthor as coauthor, user, workspace,
@@ -542,7 +542,7 @@ pub async fn create(
     let needed_by = validate_needed_by(input.needed_by, now)?;
     let publication_report_id = publication_report(input.publication_report_id)?;
 
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     // A workspace the viewer cannot see answers as one that does not exist.
     let found = workspace::Entity::find_by_id(input.workspace_id)
         .one(&txn)
@@ -621,7 +621,7 @@ pub async fn update(
 ) -> AppResult<request::Model> {
     let now = ctx.clock.now();
     viewer.require_writer(now)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (before, access) = lock_visible(&txn, viewer, id).await?;
     requester_only(access, "edit")?;
     let current = state_of(&before)?;
@@ -730,7 +730,7 @@ fn start_round(
 pub async fn submit(ctx: &AppContext, viewer: &CurrentUser, id: i64) -> AppResult<request::Model> {
     let now = ctx.clock.now();
     viewer.require_writer(now)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (before, access) = lock_visible(&txn, viewer, id).await?;
     requester_only(access, "submit")?;
     let from = state_of(&before)?;
@@ -770,7 +770,7 @@ pub async fn resubmit(
     let now = ctx.clock.now();
     viewer.require_writer(now)?;
     let comment = validate::text("comment", comment.unwrap_or(""), 0, 10_000)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (before, access) = lock_visible(&txn, viewer, id).await?;
     requester_only(access, "resubmit")?;
     let from = state_of(&before)?;
@@ -812,7 +812,6 @@ pub async fn resubmit(
         .await?;
     }
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(req)
 }
 
@@ -824,7 +823,7 @@ pub async fn withdraw(
 ) -> AppResult<request::Model> {
     let now = ctx.clock.now();
     let reason = validate::text("reason", reason.unwrap_or(""), 0, 10_000)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (before, access) = lock_visible(&txn, viewer, id).await?;
     requester_only(access, "withdraw")?;
     let from = state_of(&before)?;
@@ -878,7 +877,7 @@ pub async fn appeal(
     let now = ctx.clock.now();
     viewer.require_writer(now)?;
     let reason = validate::text("reason", reason, 1, 10_000)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (before, access) = lock_visible(&txn, viewer, id).await?;
     requester_only(access, "appeal")?;
     let from = state_of(&before)?;
@@ -983,7 +982,7 @@ fn check_version(req: &request::Model, expected: i32) -> AppResult<()> {
 pub async fn claim(ctx: &AppContext, viewer: &CurrentUser, id: i64) -> AppResult<request::Model> {
     viewer.require_reviewer()?;
     let now = ctx.clock.now();
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (before, _) = lock_visible(&txn, viewer, id).await?;
     let from = state_of(&before)?;
     if !from.is_with_reviewers() {
@@ -1042,7 +1041,7 @@ pub async fn assign(
 ) -> AppResult<request::Model> {
     viewer.require_reviewer()?;
     let now = ctx.clock.now();
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (before, viewer_access) = lock_visible(&txn, viewer, id).await?;
     let from = state_of(&before)?;
     if !from.is_with_reviewers() {
@@ -1121,7 +1120,6 @@ pub async fn assign(
     )
     .await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(req)
 }
 
@@ -1153,7 +1151,7 @@ async fn begin_decision(
 }
 
 async fn notify_decision(
-    conn: &impl ConnectionTrait,
+    conn: &WriteTxn,
     ctx: &AppContext,
     viewer: &CurrentUser,
     req: &request::Model,
@@ -1194,7 +1192,7 @@ pub async fn approve(
 ) -> AppResult<Approval> {
     let now = ctx.clock.now();
     let conditions = validate::text("conditions", conditions.unwrap_or(""), 0, 10_000)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (before, from, to) =
         begin_decision(&txn, viewer, id, Action::Approve, expected_version).await?;
     let cast = approval::Entity::find()
@@ -1281,7 +1279,6 @@ pub async fn approve(
         notify_decision(&txn, ctx, viewer, &req, "Exemption approved", note).await?;
     }
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(Approval {
         request: req,
         approvals,
@@ -1297,7 +1294,7 @@ pub async fn deny(
 ) -> AppResult<request::Model> {
     let now = ctx.clock.now();
     let reason = validate::text("reason", reason, 1, 10_000)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (before, from, to) =
         begin_decision(&txn, viewer, id, Action::Deny, expected_version).await?;
     let mut active: request::ActiveModel = before.clone().into();
@@ -1323,7 +1320,6 @@ pub async fn deny(
     .await?;
     notify_decision(&txn, ctx, viewer, &req, "Exemption denied", &reason).await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(req)
 }
 
@@ -1336,7 +1332,7 @@ pub async fn request_changes(
 ) -> AppResult<request::Model> {
     let now = ctx.clock.now();
     let comments = validate::text("comments", comments, 1, 10_000)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (before, from, to) =
         begin_decision(&txn, viewer, id, Action::RequestChanges, expected_version).await?;
     let mut active: request::ActiveModel = before.clone().into();
@@ -1361,7 +1357,6 @@ pub async fn request_changes(
     .await?;
     notify_decision(&txn, ctx, viewer, &req, "Changes requested", &comments).await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(req)
 }
 
@@ -1378,7 +1373,7 @@ pub async fn comment(
     let now = ctx.clock.now();
     viewer.require_writer(now)?;
     let body = validate::text("body", body, 1, 10_000)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (req, access) = lock_visible(&txn, viewer, id).await?;
     let current = state_of(&req)?;
     if internal && !access.sees_internal() {
