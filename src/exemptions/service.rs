@@ -1053,6 +1053,10 @@ pub async fn assign(
             "conflict of interest: you cannot assign a request you made or whose workspace you own or collaborate on",
         ));
     }
+    // Nor does the reviewer who denied it choose who hears its appeal.
+    if let Some(reason @ ConflictReason::DeniedRequest) = viewer_access.conflict {
+        return Err(AppError::forbidden(reason.message("you")));
+    }
     let assignee = user::Entity::find_by_id(reviewer_id)
         .one(&txn)
         .await?

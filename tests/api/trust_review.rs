@@ -310,6 +310,9 @@ async fn an_appeal_goes_to_a_reviewer_who_did_not_decide_and_has_no_conflict() {
             entry["reviewConflict"]["reason"],
             "COLLABORATED_ON_WORKSPACE"
         );
+        // Nor does the reviewer who denied it choose who hears the appeal.
+        let steer = chen.gql(ASSIGN, json!({ "id": id, "r": santos.id })).await;
+        assert_code(&steer, "FORBIDDEN");
         for barred in [&chen, &kim] {
             let steer = santos
                 .gql(ASSIGN, json!({ "id": id, "r": barred.id }))
