@@ -47,7 +47,7 @@ pub struct Stretch {
 }
 
 impl Stretch {
-    pub fn of(row: stretch::Model) -> Self {
+    fn of(row: stretch::Model) -> Self {
         Self {
             workspace_id: row.workspace_id,
             user_id: row.user_id,
