@@ -129,24 +129,6 @@ pub async fn ended(
     Ok(())
 }
 
-/// Every stretch of membership of the workspaces, oldest first.
-pub async fn of_workspaces(
-    conn: &impl ConnectionTrait,
-    workspace_ids: &[i64],
-) -> AppResult<Vec<Stretch>> {
-    if workspace_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(stretch::Entity::find()
-        .filter(stretch::Column::WorkspaceId.is_in(workspace_ids.iter().copied()))
-        .order_by_asc(stretch::Column::Id)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(Stretch::of)
-        .collect())
-}
-
 /// `user_id`'s stretches of membership of one workspace, oldest first.
 pub async fn of_member(
     conn: &impl ConnectionTrait,

@@ -201,12 +201,16 @@ impl ExemptionRequest {
     }
     /// Null for a viewer whose data tier does not cover the workspace.
     async fn workspace(&self, ctx: &Context<'_>) -> GqlResult<Option<ExemptionWorkspace>> {
-        if !self.tier_covered(ctx).await? {
+        let Some(v) = viewer(ctx) else {
             return Ok(None);
-        }
+        };
         Ok(
             load::<ExemptionWorkspaceLoader, _>(ctx, self.0.workspace_id)
                 .await?
+                .filter(|w| {
+                    v.tier
+                        .covers(Tier::parse(&w.tier).unwrap_or(Tier::Controlled))
+                })
                 .map(ExemptionWorkspace),
         )
     }

@@ -30,7 +30,8 @@ use crate::{
     db::WriteTxn,
     entities::{
         exemption_approval as approval, exemption_event as event, exemption_request as request,
-        user, workspace, workspace_collaborator as collaborator,
+        publication_report as report, publication_report_coauthor as coauthor, user, workspace,
+        workspace_collaborator as collaborator,
     },
     error::{AppError, AppResult},
     identity::{CurrentUser, Role, Roles, Tier, UserStatus},
@@ -456,6 +457,42 @@ fn publication_report(id: Option<i64>) -> AppResult<Option<i64>> {
     }
 }
 
+/// A request links only a publication report its requester filed or
+/// authors; any other id, taken or not, is refused alike.
+async fn check_report_link(
+    conn: &impl ConnectionTrait,
+    requester_id: i64,
+    report_id: Option<i64>,
+) -> AppResult<()> {
+    let Some(id) = report_id else {
+        return Ok(());
+    };
+    let theirs = report::Entity::find_by_id(id)
+        .filter(
+            Condition::any()
+                .add(report::Column::FilerId.eq(requester_id))
+                .add(report::Column::LeadAuthorId.eq(requester_id))
+                .add(
+                    report::Column::Id.in_subquery(
+                        Query::select()
+                            .column(coauthor::Column::ReportId)
+                            .from(coauthor::Entity)
+                            .and_where(coauthor::Column::UserId.eq(requester_id))
+                            .to_owned(),
+                    ),
+                ),
+        )
+        .count(conn)
+        .await?;
+    if theirs == 0 {
+        return Err(AppError::validation(
+            "publicationReportId",
+            "is not a publication report you filed or author",
+        ));
+    }
+    Ok(())
+}
+
 /// A request must be complete before reviewers see it.
 fn check_complete(req: &request::Model) -> AppResult<()> {
     let missing = |field: &str, what: &str| Err(AppError::validation(field, what));
@@ -521,6 +558,7 @@ pub async fn create(
             "you can request an exemption only for a workspace you own or collaborate on",
         ));
     }
+    check_report_link(&txn, viewer.id, publication_report_id).await?;
     let req = request::ActiveModel {
         requester_id: Set(viewer.id),
         workspace_id: Set(input.workspace_id),
@@ -645,6 +683,7 @@ pub async fn update(
     if let Some(value) = changes.publication_report_id {
         let value = publication_report(value)?;
         if value != before.publication_report_id {
+            check_report_link(&txn, before.requester_id, value).await?;
             changed.push("publication report");
             active.publication_report_id = Set(value);
         }
@@ -1013,6 +1052,10 @@ pub async fn assign(
         return Err(AppError::forbidden(
             "conflict of interest: you cannot assign a request you made or whose workspace you own or collaborate on",
         ));
+    }
+    // Nor does the reviewer who denied it choose who hears its appeal.
+    if let Some(reason @ ConflictReason::DeniedRequest) = viewer_access.conflict {
+        return Err(AppError::forbidden(reason.message("you")));
     }
     let assignee = user::Entity::find_by_id(reviewer_id)
         .one(&txn)

@@ -310,6 +310,9 @@ async fn an_appeal_goes_to_a_reviewer_who_did_not_decide_and_has_no_conflict() {
             entry["reviewConflict"]["reason"],
             "COLLABORATED_ON_WORKSPACE"
         );
+        // Nor does the reviewer who denied it choose who hears the appeal.
+        let steer = chen.gql(ASSIGN, json!({ "id": id, "r": santos.id })).await;
+        assert_code(&steer, "FORBIDDEN");
         for barred in [&chen, &kim] {
             let steer = santos
                 .gql(ASSIGN, json!({ "id": id, "r": barred.id }))
@@ -719,6 +722,51 @@ async fn an_overdue_reminder_does_not_mail_a_controlled_tier_title_to_an_assigne
                 .contains("Overdue exemption request: Inversion carriers")),
             "the control was not reminded"
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_request_links_only_a_publication_report_of_its_requester() {
+    on_each_backend(|app| async move {
+        let priya = app.researcher("priya").await;
+        let mallory = app.researcher("mallory").await;
+        let ws = workspace(&mallory, "Mallory lab", "REGISTERED", &[]).await;
+        let mut input = report_input(&app, "Priya's poster", "1", json!({ "namespace": "aou-rw-priya" }));
+        input["compliesWithPolicy"] = json!(true);
+        input.as_object_mut().map(|o| o.remove("exemptionRequestId"));
+        let theirs = id_of(
+            &priya.ok(CREATE_REPORT, json!({ "i": input.clone() })).await,
+            "createPublicationReport",
+        );
+        let own = id_of(
+            &mallory.ok(CREATE_REPORT, json!({ "i": input })).await,
+            "createPublicationReport",
+        );
+
+        let link = |report: &str| {
+            let mut i = request_input(&app, &ws, "Linked counts");
+            i["publicationReportId"] = json!(report);
+            mallory.gql(CREATE_REQUEST, json!({ "i": i }))
+        };
+        let foreign = link(&theirs).await;
+        let missing = link("999999").await;
+        assert_code(&foreign, "VALIDATION");
+        assert_eq!(foreign["errors"][0]["extensions"]["field"], "publicationReportId");
+        assert_eq!(foreign["errors"], missing["errors"]);
+        let id = id_of(&mallory.ok(CREATE_REQUEST, json!({ "i": {
+            "workspaceId": ws,
+            "title": "Linked later",
+            "neededBy": (app.ctx().clock.now().date_naive() + chrono::Duration::days(30)).to_string(),
+        } })).await, "createExemptionRequest");
+        let update = "mutation($id: ID!, $r: ID) { updateExemptionRequest(id: $id, input: { publicationReportId: $r }) { id publicationReportId } }";
+        assert_code(
+            &mallory.gql(update, json!({ "id": id, "r": theirs })).await,
+            "VALIDATION",
+        );
+        let linked = mallory.ok(update, json!({ "id": id, "r": own })).await;
+        assert_eq!(linked["updateExemptionRequest"]["publicationReportId"], own.as_str());
+        assert!(link(&own).await.get("errors").is_none());
     })
     .await;
 }
