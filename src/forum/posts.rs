@@ -70,7 +70,7 @@ pub async fn submit(
         } => (category, Some(title.as_str())),
         Target::Reply { category, .. } => (category, None),
     };
-    let screened = service::screen_new_post(
+    let screened = crate::moderation::posting::screen_new_post(
         ctx,
         conn,
         &ScreenRequest {
@@ -375,7 +375,7 @@ pub async fn edit_post(
     }
     let category = service::find_category(&txn, t.category_id).await?;
     let prepared = service::prepare_body(&txn, source).await?;
-    let screened = service::screen_edit(
+    let screened = crate::moderation::posting::screen_edit(
         ctx,
         &txn,
         &ScreenRequest {

@@ -24,7 +24,6 @@ use crate::{
     identity::{CurrentUser, Roles},
     indexer::{self, Doc},
     markdown,
-    moderation::posting::Screened,
     notifications::service::{NewNotification, notify, notify_many},
     validate,
 };
@@ -219,30 +218,6 @@ pub struct ScreenRequest<'a> {
     /// Present for a thread's opening post.
     pub title: Option<&'a str>,
     pub body: &'a str,
-}
-
-/// MODERATION HOOK: decides the initial state of every new thread and reply
-/// (both go through `posts::submit`) with the moderation rules: blocked
-/// words and domains, new members' links, the small-count guard, first
-/// posts held and new members' threads per day. A reject is a VALIDATION
-/// error; a hold stores the post as held and opens its queue entry.
-pub async fn screen_new_post(
-    ctx: &AppContext,
-    conn: &impl ConnectionTrait,
-    request: &ScreenRequest<'_>,
-) -> AppResult<Screened> {
-    crate::moderation::posting::screen_new_post(ctx, conn, request).await
-}
-
-/// MODERATION HOOK: screens an edit. `Screened::state_after_edit` says
-/// whether it changes the post's state (a published post that now trips a
-/// rule is held).
-pub async fn screen_edit(
-    ctx: &AppContext,
-    conn: &impl ConnectionTrait,
-    request: &ScreenRequest<'_>,
-) -> AppResult<Screened> {
-    crate::moderation::posting::screen_edit(ctx, conn, request).await
 }
 
 // ---------------------------------------------------------------------------

@@ -189,7 +189,7 @@ pub async fn update_thread(
         .ok_or(AppError::NotFound("post"))?;
         // A new title is screened with the opening post, like a new thread.
         let category = service::find_category(&txn, t.category_id).await?;
-        let screened = service::screen_edit(
+        let screened = crate::moderation::posting::screen_edit(
             ctx,
             &txn,
             &service::ScreenRequest {
