@@ -86,7 +86,7 @@ pub async fn restore(config: Config, from: &Path) -> anyhow::Result<RestoreStats
         ))
         .await?
         .rows_affected();
-    let stats = crate::search::indexer::rebuild_all(&app.ctx)
+    let stats = crate::indexer::rebuild_all(&app.ctx)
         .await
         .map_err(|e| anyhow::anyhow!("rebuilding the search index: {e}"))?;
     app.ctx.db.clone().close().await?;

@@ -359,7 +359,7 @@ async fn digest(config: Config, dry_run: bool, user: Option<String>) -> anyhow::
         .await?
         .with_context(|| format!("no user with email {email}"))?;
     let now = ctx.clock.now();
-    let prefs = crate::digest::preferences::get(&ctx.db, user.id, now)
+    let prefs = crate::notifications::preferences::get(&ctx.db, user.id, now)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let since = prefs
@@ -392,7 +392,7 @@ async fn reindex(config: Config) -> anyhow::Result<()> {
     match crate::open_search(&config.search).await {
         Ok(_) => {
             let app = App::build(config).await?;
-            let stats = crate::search::indexer::rebuild_all(&app.ctx)
+            let stats = crate::indexer::rebuild_all(&app.ctx)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
@@ -403,12 +403,12 @@ async fn reindex(config: Config) -> anyhow::Result<()> {
         Err(e) => {
             let db = crate::db::connect(&config.database_url).await?;
             let now = chrono::Utc::now();
-            let job = crate::jobs::NewJob::new("search.reindex", serde_json::json!({}))
+            let job = crate::jobs::NewJob::new(crate::indexer::REINDEX, serde_json::json!({}))
                 .map_err(|e| anyhow::anyhow!("{e}"))?
                 .dedupe(format!("search.reindex:{}", now.format("%Y%m%dT%H%M")));
-            crate::jobs::enqueue(&db, now, job)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let txn = crate::db::begin_write(&db).await?;
+            crate::jobs::enqueue(&txn, now, job).await?;
+            txn.commit().await?;
             println!("the index is in use ({e}); the running server will rebuild it (queued)");
         }
     }

@@ -1,16 +1,24 @@
-//! Everything a service needs, built once at start-up and cheap to clone.
+//! Everything a service needs, built once at start-up and cheap to clone:
+//! shared services of the layers below the domains, and nothing of any
+//! domain's own.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicI64, Ordering},
-};
+use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
 use crate::{
-    clock::Clock, config::Config, error::AppResult, mail::Mailer, ratelimit::RateLimits,
-    screening::rules::RuleSet, search::SearchIndex,
+    category_cache::CategoryCache,
+    changes::Changes,
+    clock::Clock,
+    config::Config,
+    db::{self, Announcer, WriteTxn},
+    error::AppResult,
+    mail::Mailer,
+    ratelimit::RateLimits,
+    response_cache::ResponseCache,
+    screening::rules::RuleSet,
+    search::SearchIndex,
 };
 
 #[derive(Clone)]
@@ -25,18 +33,26 @@ pub struct AppContext {
     pub rules: Arc<RuleSet>,
     /// Wakes the in-process worker after a commit that enqueued jobs.
     pub jobs_wakeup: Arc<Notify>,
-    /// Unix time of the last scheduler scan.
-    pub last_schedule_scan: Arc<AtomicI64>,
-    pub categories: Arc<crate::category_cache::CategoryCache>,
+    pub categories: Arc<CategoryCache>,
     /// What has changed since a cached response was built.
-    pub changes: Arc<crate::changes::Changes>,
+    pub changes: Arc<Changes>,
     /// Whole responses to forum reads, per session.
-    pub responses: Arc<crate::response_cache::ResponseCache>,
+    pub responses: Arc<ResponseCache>,
 }
 
 impl AppContext {
-    pub fn wake_worker(&self) {
-        self.jobs_wakeup.notify_one();
+    /// Begins a write that announces itself once it commits: it wakes the
+    /// worker when it enqueued jobs, and tells the caches what changed.
+    pub async fn write(&self) -> AppResult<WriteTxn> {
+        db::begin_announced(&self.db, &self.announcer()).await
+    }
+
+    fn announcer(&self) -> Announcer {
+        Announcer {
+            db: self.db.clone(),
+            changes: self.changes.clone(),
+            worker: self.jobs_wakeup.clone(),
+        }
     }
 
     /// Search engine status for `/readyz`.
@@ -47,27 +63,5 @@ impl AppContext {
                 serde_json::json!({ "engine": self.search.engine(), "status": "unavailable", "error": e.to_string() })
             }
         }
-    }
-
-    /// Periodic work the worker runs between job batches: schedulers that
-    /// enqueue due jobs (digests, reminders) and in-memory housekeeping.
-    pub async fn housekeeping_tick(&self) -> AppResult<()> {
-        // Schedulers scan at most once a minute (of the context's clock).
-        let now = self.clock.now().timestamp();
-        let last = self.last_schedule_scan.load(Ordering::Relaxed);
-        if now - last < 60 {
-            return Ok(());
-        }
-        self.last_schedule_scan.store(now, Ordering::Relaxed);
-        self.limits.housekeeping();
-        self.run_schedulers().await
-    }
-
-    /// Every domain's scheduler, unthrottled (tests call this directly).
-    pub async fn run_schedulers(&self) -> AppResult<()> {
-        crate::digest::schedule::run(self).await?;
-        crate::publications::run_scheduled(self).await?;
-        crate::exemptions::run_scheduled(self).await?;
-        Ok(())
     }
 }

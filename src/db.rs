@@ -12,9 +12,12 @@ use sea_orm::{
     DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement, TransactionOptions,
     TransactionTrait,
 };
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 
-use crate::error::{AppError, AppResult};
+use crate::{
+    changes::{Change, Changes},
+    error::{AppError, AppResult},
+};
 
 /// The SQLite file mapped for reads; beyond it, reads fall back to copies.
 const MMAP_BYTES: u64 = 1 << 30;
@@ -111,22 +114,103 @@ pub fn sqlite_path(url: &str) -> Option<String> {
     (!path.is_empty() && path != ":memory:").then(|| path.to_string())
 }
 
+/// Where committed writes announce themselves: the job worker, woken when
+/// a write enqueued jobs, and the change counters that tell the caches what
+/// may be stale (here and, on PostgreSQL, on every other replica).
+#[derive(Clone)]
+pub struct Announcer {
+    pub db: DatabaseConnection,
+    pub changes: Arc<Changes>,
+    pub worker: Arc<Notify>,
+}
+
+/// Who could see what a write changed, as the response caches judge it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// Anything another member could see: every cached read may be stale.
+    Everyone,
+    /// Only this member's own state (reading position, bookmarks, drafts).
+    Member(i64),
+    /// Nothing any cached read shows (sessions, tokens, the job queue).
+    Nobody,
+}
+
+impl Reach {
+    fn change(self) -> Option<Change> {
+        match self {
+            Reach::Everyone => Some(Change::Shared),
+            Reach::Member(user_id) => Some(Change::Private(user_id)),
+            Reach::Nobody => None,
+        }
+    }
+}
+
+/// What a write transaction did that must be announced once it commits.
+#[derive(Clone, Copy, Debug)]
+struct Effects {
+    reach: Reach,
+    enqueued_jobs: bool,
+}
+
 /// A write transaction. On SQLite it also holds this process's turn to
 /// write (see [`begin_write`]), released when it commits, rolls back or is
 /// dropped.
+///
+/// A transaction begun with an [`Announcer`] announces itself after it
+/// commits: it wakes the worker when it enqueued jobs, and it moves the
+/// change counters for whoever could see the change ([`Reach::Everyone`]
+/// unless the write says less). Nothing is announced for a rollback.
 pub struct WriteTxn {
     // Declared first: dropped (rolled back) before the turn is released.
     txn: DatabaseTransaction,
-    _turn: Option<OwnedMutexGuard<()>>,
+    turn: Option<OwnedMutexGuard<()>>,
+    announcer: Option<Announcer>,
+    effects: std::sync::Mutex<Effects>,
 }
 
 impl WriteTxn {
     pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await
+        let WriteTxn {
+            txn,
+            turn,
+            announcer,
+            effects,
+        } = self;
+        txn.commit().await?;
+        drop(turn);
+        let effects = *effects
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(announcer) = announcer {
+            if effects.enqueued_jobs {
+                announcer.worker.notify_one();
+            }
+            if let Some(change) = effects.reach.change() {
+                announcer.changes.committed(&announcer.db, change).await;
+            }
+        }
+        Ok(())
     }
 
     pub async fn rollback(self) -> Result<(), DbErr> {
         self.txn.rollback().await
+    }
+
+    /// Declares who could see what this write changed; the last word wins.
+    /// Without one, a write counts as visible to everyone.
+    pub fn reaches(&self, reach: Reach) {
+        self.effects().reach = reach;
+    }
+
+    /// Records that this write enqueued jobs: the worker is woken on commit.
+    pub fn enqueued_jobs(&self) {
+        self.effects().enqueued_jobs = true;
+    }
+
+    fn effects(&self) -> std::sync::MutexGuard<'_, Effects> {
+        self.effects
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -194,6 +278,18 @@ fn sqlite_write_turns(db: &DatabaseConnection) -> Option<Arc<Mutex<()>>> {
 /// front (other processes still wait on the busy timeout) instead of failing
 /// with SQLITE_BUSY when a read transaction later tries to upgrade.
 pub async fn begin_write(db: &DatabaseConnection) -> AppResult<WriteTxn> {
+    begin(db, None).await
+}
+
+/// Begins a write transaction that announces itself once it commits.
+pub async fn begin_announced(
+    db: &DatabaseConnection,
+    announcer: &Announcer,
+) -> AppResult<WriteTxn> {
+    begin(db, Some(announcer.clone())).await
+}
+
+async fn begin(db: &DatabaseConnection, announcer: Option<Announcer>) -> AppResult<WriteTxn> {
     let turn = match sqlite_write_turns(db) {
         Some(turns) => Some(
             tokio::time::timeout(WRITE_TURN_TIMEOUT, turns.lock_owned())
@@ -208,8 +304,44 @@ pub async fn begin_write(db: &DatabaseConnection) -> AppResult<WriteTxn> {
     };
     Ok(WriteTxn {
         txn: db.begin_with_options(options).await?,
-        _turn: turn,
+        turn,
+        announcer,
+        effects: std::sync::Mutex::new(Effects {
+            reach: Reach::Everyone,
+            enqueued_jobs: false,
+        }),
     })
+}
+
+/// A statement written with `?` placeholders, numbered `$1, $2, …` for
+/// PostgreSQL. The SQL must not contain `?` anywhere else.
+pub fn statement(
+    backend: DbBackend,
+    sql: &str,
+    values: impl IntoIterator<Item = sea_orm::Value>,
+) -> Statement {
+    let sql = if backend == DbBackend::Postgres {
+        let mut out = String::with_capacity(sql.len() + 16);
+        let mut n = 0;
+        for c in sql.chars() {
+            if c == '?' {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    } else {
+        sql.to_string()
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// `?, ?, ?` for `n` values (at least one), for [`statement`].
+pub fn placeholders(n: usize) -> String {
+    vec!["?"; n.max(1)].join(", ")
 }
 
 pub fn is_postgres(db: &impl ConnectionTrait) -> bool {
@@ -239,4 +371,22 @@ pub async fn ensure_postgres_database(admin_url: &str, name: &str) -> anyhow::Re
     }
     admin.close().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_placeholders_are_numbered() {
+        let s = statement(
+            DbBackend::Postgres,
+            "SELECT 1 WHERE a = ? AND b IN (?, ?)",
+            [1i64.into(), 2i64.into(), 3i64.into()],
+        );
+        assert_eq!(s.sql, "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
+        let s = statement(DbBackend::Sqlite, "SELECT ?", [1i64.into()]);
+        assert_eq!(s.sql, "SELECT ?");
+        assert_eq!(placeholders(3), "?, ?, ?");
+    }
 }

@@ -15,13 +15,12 @@ use serde_json::json;
 
 use crate::{
     auth::{graphql::SESSION_COOKIE, oidc, service as auth},
-    changes::Change,
     context::AppContext,
     frontend::Frontend,
     graphql::{AppSchema, policy},
     jobs::queue,
     request::RequestAuth,
-    response_cache as cache, telemetry,
+    telemetry,
 };
 
 /// The custom header that marks a request as same-origin script: browsers
@@ -199,12 +198,6 @@ async fn graphql_post(
         Ok(auth) => auth,
         Err(resp) => return resp,
     };
-    let viewer = auth.user.as_ref().map(|u| u.id);
-    let mut changes: Vec<Change> = items
-        .iter_mut()
-        .filter_map(|item| cache::change_made_by(item.parsed_query().ok()?, viewer))
-        .collect();
-    changes.dedup();
     let started = Instant::now();
     let batch = BatchRequest::Batch(items).data(auth);
     let response = policy::execute_batch(schema, batch, ctx.config.limits.max_aliases).await;
@@ -213,9 +206,6 @@ async fn graphql_post(
         for r in responses {
             telemetry::graphql_request("batch".into(), outcome_code(r), each);
         }
-    }
-    for change in changes {
-        ctx.changes.committed(&ctx.db, change).await;
     }
     batch_to_response(response)
 }
@@ -239,8 +229,9 @@ const CACHE_STATUS: &str = "cache-status";
 
 /// One operation: from the response cache when it may be
 /// (`response_cache`), otherwise executed under the policy. A mutation's
-/// change is recorded once it has run, before the caller hears back, so
-/// the caller's next read is never served from before it.
+/// writes announce their changes as they commit (`db::WriteTxn`), before
+/// the caller hears back, so the caller's next read is never served from
+/// before it.
 async fn serve_single(
     ctx: &AppContext,
     schema: &AppSchema,
@@ -268,19 +259,12 @@ async fn serve_single(
         Err(resp) => return resp,
     };
     let viewer = auth.user.as_ref().map(|u| u.id);
-    let change = request
-        .parsed_query()
-        .ok()
-        .and_then(|doc| cache::change_made_by(doc, viewer));
     // Read before executing: a change that commits meanwhile moves the
     // counters past this version, so what this request saw is never reused.
     let version = viewer.map(|id| (id, ctx.changes.version(id)));
     let made_at = ctx.clock.now();
     let response = policy::execute(schema, request.data(auth), ctx.config.limits.max_aliases).await;
     telemetry::graphql_request(operation, outcome_code(&response), started.elapsed());
-    if let Some(change) = change {
-        ctx.changes.committed(&ctx.db, change).await;
-    }
     let keep = response.is_ok() && response.http_headers.is_empty();
     let headers: Vec<_> = response
         .http_headers
@@ -531,9 +515,6 @@ async fn unsubscribe_post(
 ) -> Response {
     let token = params.token.unwrap_or_default();
     let outcome = crate::digest::unsubscribe::apply(ctx, &token).await;
-    if matches!(outcome, Ok(true)) {
-        ctx.changes.committed(&ctx.db, Change::Shared).await;
-    }
     match outcome {
         Ok(true) => plain_page(
             StatusCode::OK,

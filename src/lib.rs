@@ -3,6 +3,7 @@
 //! and the GraphQL schema; `main.rs` and the tests both start it here.
 
 pub mod auth;
+pub mod background;
 pub mod backup;
 pub mod bench;
 pub mod category_cache;
@@ -24,6 +25,7 @@ pub mod graphql;
 pub mod http;
 pub mod identity;
 pub mod images;
+pub mod indexer;
 pub mod jobs;
 pub mod mail;
 pub mod markdown;
@@ -39,6 +41,7 @@ pub mod search;
 pub mod seed;
 pub mod telemetry;
 pub mod validate;
+pub mod visibility;
 pub mod workspaces;
 
 use std::{
@@ -62,7 +65,7 @@ use crate::{
     config::{Config, SearchConfig},
     context::AppContext,
     graphql::AppSchema,
-    jobs::worker::Worker,
+    jobs::{Registry, worker::Worker},
     mail::Mailer,
     ratelimit::RateLimits,
     screening::rules::RuleSet,
@@ -73,6 +76,8 @@ use crate::{
 pub struct App {
     pub ctx: AppContext,
     pub schema: AppSchema,
+    /// What the job worker runs.
+    pub jobs: Arc<Registry>,
 }
 
 /// Overrides for tests and tools: a shared clock, a given mailer, or no
@@ -134,7 +139,6 @@ impl App {
             search,
             rules: Arc::new(rules),
             jobs_wakeup: Arc::new(Notify::new()),
-            last_schedule_scan: Arc::default(),
             categories: Arc::default(),
             changes: Arc::default(),
             responses,
@@ -143,7 +147,11 @@ impl App {
             Some(ctx.clone()),
             options.loader_delay.unwrap_or(forum::loaders::LOADER_DELAY),
         );
-        Ok(App { ctx, schema })
+        Ok(App {
+            ctx,
+            schema,
+            jobs: Arc::new(background::registry()),
+        })
     }
 
     /// Serves HTTP (and the job worker, unless disabled) until `shutdown`
@@ -171,11 +179,10 @@ impl App {
             shutdown.await;
             let _ = stop_worker.send(true);
         };
-        let worker = self
-            .ctx
-            .config
-            .run_worker
-            .then(|| tokio::spawn(Worker::new(self.ctx.clone()).run(stop_rx)));
+        let worker =
+            self.ctx.config.run_worker.then(|| {
+                tokio::spawn(Worker::new(self.ctx.clone(), self.jobs.clone()).run(stop_rx))
+            });
         // Other replicas' changes, on PostgreSQL; nothing to do on SQLite.
         let listener = tokio::spawn({
             let categories = self.ctx.categories.clone();

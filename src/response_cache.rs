@@ -29,7 +29,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    changes::{Change, Changes, Version},
+    changes::{Changes, Version},
     config::ResponseCacheConfig,
 };
 
@@ -43,20 +43,6 @@ const CACHEABLE_ROOTS: &[&str] = &[
     "forumCategories",
     "forumCategory",
     "forumTags",
-    "__typename",
-];
-
-/// Mutations that change only the caller's own state. Any other mutation is
-/// a shared change.
-const PRIVATE_MUTATIONS: &[&str] = &[
-    "markThreadRead",
-    "setForumSubscription",
-    "bookmarkPost",
-    "removeBookmark",
-    "saveForumDraft",
-    "deleteForumDraft",
-    "markNotificationRead",
-    "updatePreferences",
     "__typename",
 ];
 
@@ -194,25 +180,6 @@ fn selects_only(operation: &OperationDefinition, names: &[&str]) -> bool {
         })
 }
 
-/// What running `doc` may change, judged before it runs: nothing for
-/// queries; the viewer's own state when every mutation field is private;
-/// otherwise shared state.
-pub fn change_made_by(doc: &ExecutableDocument, viewer: Option<i64>) -> Option<Change> {
-    let mut mutations = doc
-        .operations
-        .iter()
-        .filter(|(_, op)| op.node.ty != OperationType::Query)
-        .peekable();
-    mutations.peek()?;
-    let only_private = mutations.all(|(_, op)| {
-        op.node.ty == OperationType::Mutation && selects_only(&op.node, PRIVATE_MUTATIONS)
-    });
-    Some(match viewer {
-        Some(user_id) if only_private => Change::Private(user_id),
-        _ => Change::Shared,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,32 +224,6 @@ mod tests {
         assert!(!is_cacheable(&doc, Some("B")));
         assert!(!is_cacheable(&doc, None));
         assert!(!is_cacheable(&doc, Some("C")));
-    }
-
-    #[test]
-    fn mutations_change_shared_state_unless_every_field_is_private() {
-        assert_eq!(
-            change_made_by(&parse("{ threads { edges { cursor } } }"), Some(1)),
-            None
-        );
-        assert_eq!(
-            change_made_by(
-                &parse("mutation { markThreadRead(threadId: \"1\") }"),
-                Some(7)
-            ),
-            Some(Change::Private(7))
-        );
-        assert_eq!(
-            change_made_by(
-                &parse("mutation { markThreadRead(threadId: \"1\") createPost(input: {}) { id } }"),
-                Some(7)
-            ),
-            Some(Change::Shared)
-        );
-        assert_eq!(
-            change_made_by(&parse("mutation { markThreadRead(threadId: \"1\") }"), None),
-            Some(Change::Shared)
-        );
     }
 
     fn cache() -> ResponseCache {

@@ -135,7 +135,7 @@ pub async fn seed_demo(ctx: &AppContext) -> anyhow::Result<()> {
         let roles: Vec<&str> = demo.roles.iter().map(|r| r.as_str()).collect();
         println!("  {:<40} {}", demo.email, roles.join(", "));
     }
-    crate::workspaces::seed::seed_demo(ctx).await?;
+    crate::matching::seed::seed_demo(ctx).await?;
     Ok(())
 }
 

@@ -12,6 +12,16 @@ use std::{
     path::{Path, PathBuf},
 };
 
+/// Imports that still close a cycle, each with what removes it. The check
+/// ignores them, and fails once one is gone, so the list only shrinks: a
+/// new cycle fails at once.
+const KNOWN_BACK_EDGES: &[(&str, &str, &str)] = &[(
+    "forum",
+    "moderation",
+    "posting's screening step, the record of holds and the moderation notice on \
+     posts move below the forum, so that only moderation imports forum",
+)];
+
 /// One import of a top-level module by another: where it is written.
 #[derive(Debug, Clone)]
 struct Import {
@@ -44,6 +54,17 @@ fn top_level_modules_have_no_import_cycle() {
             }
         }
     }
+    for (from, to, remedy) in KNOWN_BACK_EDGES {
+        assert!(
+            imports.iter().any(|i| i.from == *from && i.to == *to),
+            "{from} no longer imports {to}: remove the entry ({remedy}) from KNOWN_BACK_EDGES"
+        );
+    }
+    imports.retain(|i| {
+        !KNOWN_BACK_EDGES
+            .iter()
+            .any(|(from, to, _)| i.from == *from && i.to == *to)
+    });
     let cycles = cycles(&modules, &imports);
     if !cycles.is_empty() {
         let mut report = String::new();

@@ -12,7 +12,7 @@ use super::{password, tokens};
 use crate::identity::{CurrentUser, Role, Roles, Tier, UserStatus};
 use crate::{
     context::AppContext,
-    db,
+    db::{Reach, WriteTxn},
     entities::{session, user, user_token},
     error::{AppError, AppResult},
     jobs::{self, NewJob},
@@ -220,7 +220,7 @@ pub async fn sign_up(ctx: &AppContext, input: SignUp, client: Option<&str>) -> A
         },
     )
     .await?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     // A chosen handle that is taken is refused alike whoever holds the
     // address: handles are public, addresses are not.
     if let Some(handle) = &prepared.handle
@@ -251,12 +251,11 @@ pub async fn sign_up(ctx: &AppContext, input: SignUp, client: Option<&str>) -> A
                     field: Some(field), ..
                 }) if field == "email" => {
                     drop(txn);
-                    let txn = db::begin_write(&ctx.db).await?;
+                    let txn = ctx.write().await?;
                     if let Some(owner) = find_by_email(&txn, &email).await? {
                         mail_account_exists(ctx, &txn, &owner).await?;
                     }
                     txn.commit().await?;
-                    ctx.wake_worker();
                     return Ok(email);
                 }
                 Err(e) => return Err(e),
@@ -264,7 +263,6 @@ pub async fn sign_up(ctx: &AppContext, input: SignUp, client: Option<&str>) -> A
         }
     }
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(email)
 }
 
@@ -290,7 +288,7 @@ async fn handle_taken(conn: &impl ConnectionTrait, handle: &str) -> AppResult<bo
 /// Suspended accounts are not mailed.
 async fn mail_account_exists(
     ctx: &AppContext,
-    txn: &impl ConnectionTrait,
+    txn: &WriteTxn,
     owner: &user::Model,
 ) -> AppResult<()> {
     if owner.status != UserStatus::Active.as_str() {
@@ -313,7 +311,7 @@ async fn mail_account_exists(
         html: Some(html),
         headers: vec![],
     };
-    jobs::enqueue(txn, ctx.clock.now(), NewJob::new("mail", mail)?).await?;
+    jobs::enqueue(txn, ctx.clock.now(), NewJob::new(jobs::mail::KIND, mail)?).await?;
     Ok(())
 }
 
@@ -355,7 +353,7 @@ async fn prepare(ctx: &AppContext, input: SignUp) -> AppResult<Prepared> {
 /// is for operators (the command line, seeding), not for sign-up.
 pub async fn create_account(ctx: &AppContext, account: NewAccount) -> AppResult<user::Model> {
     let prepared = prepare(ctx, account.sign_up).await?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     if find_by_email(&txn, &prepared.email).await?.is_some() {
         return Err(AppError::conflict_on(
             "email",
@@ -372,13 +370,12 @@ pub async fn create_account(ctx: &AppContext, account: NewAccount) -> AppResult<
     )
     .await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(user)
 }
 
 async fn insert_account(
     ctx: &AppContext,
-    txn: &impl ConnectionTrait,
+    txn: &WriteTxn,
     prepared: Prepared,
     roles: Roles,
     tier: Tier,
@@ -415,7 +412,7 @@ async fn insert_account(
 /// Issues a single-use token and enqueues its mail in `txn`.
 async fn send_token_mail(
     ctx: &AppContext,
-    txn: &impl ConnectionTrait,
+    txn: &WriteTxn,
     user: &user::Model,
     purpose: &str,
 ) -> AppResult<()> {
@@ -469,7 +466,7 @@ async fn send_token_mail(
         html: Some(html),
         headers: vec![],
     };
-    jobs::enqueue(txn, now, NewJob::new("mail", mail)?).await?;
+    jobs::enqueue(txn, now, NewJob::new(jobs::mail::KIND, mail)?).await?;
     Ok(())
 }
 
@@ -508,7 +505,7 @@ async fn consume_token(
 }
 
 pub async fn verify_email(ctx: &AppContext, token: &str) -> AppResult<user::Model> {
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let used = consume_token(ctx, &txn, token, PURPOSE_VERIFY).await?;
     let user = find_user(&txn, used.user_id).await?;
     let mut active: user::ActiveModel = user.into();
@@ -523,7 +520,7 @@ pub async fn verify_email(ctx: &AppContext, token: &str) -> AppResult<user::Mode
 pub async fn resend_verification(ctx: &AppContext, email: &str) -> AppResult<()> {
     let email = normalize_email(email);
     ctx.limits.check("resend_verification", &email).await?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     if let Some(user) = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
         .one(&txn)
@@ -534,7 +531,6 @@ pub async fn resend_verification(ctx: &AppContext, email: &str) -> AppResult<()>
         send_token_mail(ctx, &txn, &user, PURPOSE_VERIFY).await?;
     }
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(())
 }
 
@@ -581,7 +577,7 @@ pub async fn sign_in(
     }
     let now = ctx.clock.now();
     let expires_at = now + Duration::from_std(ctx.config.session_ttl).unwrap_or(Duration::days(30));
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let token = open_session(&txn, user.id, user_agent, now, expires_at, None).await?;
     txn.commit().await?;
     Ok(SignedIn {
@@ -691,11 +687,15 @@ async fn touch(ctx: &AppContext, session_id: i64, user_id: i64, now: DateTime<Ut
 
 pub async fn sign_out(ctx: &AppContext, viewer: &CurrentUser) -> AppResult<()> {
     if let Some(session_id) = viewer.session_id {
+        let txn = ctx.write().await?;
+        // The member's cached responses must not outlive the session.
+        txn.reaches(Reach::Member(viewer.id));
         session::Entity::update_many()
             .col_expr(session::Column::RevokedAt, Expr::value(ctx.clock.now()))
             .filter(session::Column::Id.eq(session_id))
-            .exec(&ctx.db)
+            .exec(&txn)
             .await?;
+        txn.commit().await?;
     }
     Ok(())
 }
@@ -735,7 +735,7 @@ pub async fn request_password_reset(
             &crate::ratelimit::pair_key(&email, client),
         )
         .await?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     if let Some(user) = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
         .one(&txn)
@@ -748,7 +748,6 @@ pub async fn request_password_reset(
         send_token_mail(ctx, &txn, &user, PURPOSE_RESET).await?;
     }
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(())
 }
 
@@ -759,7 +758,7 @@ pub async fn reset_password(ctx: &AppContext, token: &str, new_password: &str) -
     password::validate(new_password)?;
     let hash = password::hash(new_password.to_string()).await?;
     let now = ctx.clock.now();
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let used = consume_token(ctx, &txn, token, PURPOSE_RESET).await?;
     let user = find_user(&txn, used.user_id).await?;
     // A link mailed before the account was joined to the identity provider
@@ -805,7 +804,7 @@ pub async fn change_password(
         ));
     }
     let hash = password::hash(new_password.to_string()).await?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))
         .filter(user::Column::Id.eq(viewer.id))
@@ -849,7 +848,11 @@ pub async fn update_account(
     if let Some(inst) = institution {
         active.institution = Set(validate::name("institution", inst, 0, 160)?);
     }
-    Ok(active.update(&ctx.db).await?)
+    // Names appear beside everything the member wrote.
+    let txn = ctx.write().await?;
+    let user = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(user)
 }
 
 /// Admin changes to another account. Suspension revokes every session in
@@ -878,7 +881,7 @@ pub async fn admin_update_user(
         }
     }
     let now = ctx.clock.now();
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let user = find_user(&txn, user_id).await?;
     let mut active: user::ActiveModel = user.into();
     if let Some(roles) = change.roles {
@@ -899,11 +902,10 @@ pub async fn admin_update_user(
             revoke_all_sessions(&txn, user_id, now).await?;
         }
         // The profile leaves search while suspended, and comes back after.
-        crate::search::indexer::index_profile(&txn, now, user_id).await?;
+        crate::indexer::enqueue(&txn, now, crate::indexer::Doc::Profile(user_id)).await?;
     }
     let user = active.update(&txn).await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(user)
 }
 

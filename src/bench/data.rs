@@ -871,7 +871,7 @@ pub async fn generate(ctx: &AppContext, scale: Scale) -> anyhow::Result<()> {
     );
 
     let phase = Instant::now();
-    let stats = crate::search::indexer::rebuild_all(ctx).await?;
+    let stats = crate::indexer::rebuild_all(ctx).await?;
     println!(
         "search index: {} posts, {} workspaces, {} profiles in {:.1} s",
         stats.posts,

@@ -95,7 +95,7 @@ async fn waiting_for_you(
     // hidden or a listing unpublished since the notification was written
     // stays out of the mail.
     let reader = CurrentUser::from_model(user, None);
-    let closed = crate::notifications::visibility::closed(ctx, &reader, &rows).await?;
+    let closed = crate::visibility::closed(ctx, &reader, &rows).await?;
     let rows = rows
         .into_iter()
         .filter(|n| !closed.contains(&n.id))

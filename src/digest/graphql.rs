@@ -3,7 +3,7 @@
 use async_graphql::{Context, InputObject, Object};
 use chrono::{DateTime, Utc};
 
-use super::preferences::{self, DigestFrequency, PreferenceChange};
+use crate::notifications::preferences::{self, DigestFrequency, PreferenceChange};
 use crate::{
     entities::user_preference,
     request::{GqlResult, app, require_account},

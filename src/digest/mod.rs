@@ -6,7 +6,6 @@
 pub mod content;
 pub mod forum;
 pub mod graphql;
-pub mod preferences;
 pub mod schedule;
 pub mod send;
 pub mod unsubscribe;

@@ -10,9 +10,10 @@ use chrono_tz::Tz;
 use sea_orm::{FromQueryResult, Statement};
 use serde::{Deserialize, Serialize};
 
-use super::preferences::{DEFAULT_TIME_ZONE, DigestFrequency};
+use crate::notifications::preferences::{DEFAULT_TIME_ZONE, DigestFrequency};
 use crate::{
     context::AppContext,
+    db::Reach,
     error::AppResult,
     jobs::{self, NewJob},
 };
@@ -97,6 +98,9 @@ pub async fn run(ctx: &AppContext) -> AppResult<usize> {
     ))
     .all(&ctx.db)
     .await?;
+    // One write for the whole scan: the digests it enqueues change nothing shown.
+    let txn = ctx.write().await?;
+    txn.reaches(Reach::Nobody);
     let mut created = 0;
     for c in candidates {
         if c.silenced_until.is_some_and(|until| until > now) {
@@ -131,7 +135,7 @@ pub async fn run(ctx: &AppContext) -> AppResult<usize> {
             .unwrap_or(due_at - length)
             .max(c.created_at);
         let job = NewJob::new(
-            "digest.send",
+            super::send::KIND,
             DigestJob {
                 user_id: c.id,
                 period: period.clone(),
@@ -139,13 +143,11 @@ pub async fn run(ctx: &AppContext) -> AppResult<usize> {
             },
         )?
         .dedupe(format!("digest:{}:{period}", c.id));
-        if jobs::enqueue(&ctx.db, now, job).await? {
+        if jobs::enqueue(&txn, now, job).await? {
             created += 1;
         }
     }
-    if created > 0 {
-        ctx.wake_worker();
-    }
+    txn.commit().await?;
     Ok(created)
 }
 

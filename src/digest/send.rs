@@ -1,20 +1,21 @@
 //! The `digest.send` job: build, render and send one digest.
 
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::OnConflict};
+use sea_orm::EntityTrait;
 use serde_json::json;
 
 use super::{
     content::{self, Digest},
-    preferences::{self, DigestFrequency},
     schedule::DigestJob,
     unsubscribe,
 };
 use crate::{
     context::AppContext,
-    entities::{email_suppression, user},
+    entities::user,
     error::{AppError, AppResult},
-    jobs::worker::JobError,
+    jobs::{JobError, JobKind},
+    mail::suppression,
     mail::{MailError, OutgoingMail, templates},
+    notifications::preferences::{self, DigestFrequency},
 };
 
 /// Renders a digest as a message with RFC 8058 one-click unsubscribe headers.
@@ -58,31 +59,9 @@ pub fn render(
     })
 }
 
-/// Whether mail to `email` was refused for good before.
-pub async fn is_suppressed(ctx: &AppContext, email: &str) -> AppResult<bool> {
-    Ok(email_suppression::Entity::find()
-        .filter(email_suppression::Column::Email.eq(email))
-        .one(&ctx.db)
-        .await?
-        .is_some())
-}
-
-pub async fn record_suppression(ctx: &AppContext, email: &str, reason: &str) -> AppResult<()> {
-    email_suppression::Entity::insert(email_suppression::ActiveModel {
-        email: Set(email.to_string()),
-        reason: Set(reason.chars().take(2000).collect()),
-        created_at: Set(ctx.clock.now()),
-        ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::column(email_suppression::Column::Email)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(&ctx.db)
-    .await?;
-    Ok(())
-}
+/// One digest per member and period; what it sends changes nothing the
+/// forum shows.
+pub const KIND: JobKind = JobKind::new("digest.send").leaves_reads();
 
 /// The job handler. Skips (successfully) anyone who should not get mail now.
 pub async fn run(ctx: &AppContext, payload: &str) -> Result<(), JobError> {
@@ -102,7 +81,7 @@ pub async fn run(ctx: &AppContext, payload: &str) -> Result<(), JobError> {
     }
     let prefs = preferences::get(&ctx.db, user.id, now).await?;
     if DigestFrequency::parse(&prefs.digest_frequency) == DigestFrequency::Off
-        || is_suppressed(ctx, &user.email).await?
+        || suppression::is_suppressed(&ctx.db, &user.email).await?
     {
         return Ok(());
     }
@@ -121,7 +100,7 @@ pub async fn run(ctx: &AppContext, payload: &str) -> Result<(), JobError> {
             }
             Err(MailError::Permanent(reason)) => {
                 crate::telemetry::mail("failed");
-                record_suppression(ctx, &user.email, &reason).await?;
+                suppression::record(&ctx.db, &user.email, &reason, ctx.clock.now()).await?;
                 return Err(JobError::Permanent(reason));
             }
         }

@@ -3,7 +3,7 @@
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
-use super::preferences::{self, DigestFrequency};
+use crate::notifications::preferences::{self, DigestFrequency};
 use crate::{auth::tokens, context::AppContext, error::AppResult};
 
 fn message(user_id: i64) -> String {
@@ -48,7 +48,10 @@ pub async fn apply(ctx: &AppContext, token: &str) -> AppResult<bool> {
     {
         return Ok(false);
     }
-    preferences::save(&ctx.db, prefs).await?;
+    let txn = ctx.write().await?;
+    txn.reaches(crate::db::Reach::Member(user_id));
+    preferences::save(&txn, prefs).await?;
+    txn.commit().await?;
     Ok(true)
 }
 

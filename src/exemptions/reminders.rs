@@ -12,14 +12,14 @@ use serde::{Deserialize, Serialize};
 use super::{service, state::State};
 use crate::{
     context::AppContext,
-    db,
     entities::exemption_request as request,
     error::AppResult,
-    jobs::{self, NewJob, worker::JobError},
+    jobs::{self, JobError, JobKind, NewJob},
     notifications::service::{NewNotification, notify},
 };
 
-pub const JOB_KIND: &str = "exemption_overdue";
+/// Reminders change nothing the forum shows.
+pub const KIND: JobKind = JobKind::new("exemption_overdue").leaves_reads();
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OverdueReminder {
@@ -49,14 +49,14 @@ pub async fn run_scheduled(ctx: &AppContext) -> AppResult<()> {
     if due.is_empty() {
         return Ok(());
     }
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     for req in due {
         let Some(due_at) = req.due_at else { continue };
         jobs::enqueue(
             &txn,
             now,
             NewJob::new(
-                JOB_KIND,
+                KIND,
                 OverdueReminder {
                     request_id: req.id,
                     due_at,
@@ -78,19 +78,18 @@ pub async fn run_scheduled(ctx: &AppContext) -> AppResult<()> {
             .await?;
     }
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(())
 }
 
 /// The job: reminds the assignee, unless the request moved on meanwhile.
 pub async fn send(ctx: &AppContext, payload: &str) -> Result<(), JobError> {
-    let reminder: OverdueReminder = serde_json::from_str(payload)
-        .map_err(|e| JobError::Permanent(format!("bad reminder payload: {e}")))?;
+    let reminder: OverdueReminder =
+        serde_json::from_str(payload).map_err(|e| JobError::bad_payload(&KIND, e))?;
     Ok(remind(ctx, reminder).await?)
 }
 
 async fn remind(ctx: &AppContext, reminder: OverdueReminder) -> AppResult<()> {
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let Some(req) = request::Entity::find_by_id(reminder.request_id)
         .one(&txn)
         .await?

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::state::{self, Action, State};
 use crate::{
     context::AppContext,
-    db,
+    db::WriteTxn,
     entities::{
         exemption_approval as approval, exemption_event as event, exemption_request as request,
         user, workspace, workspace_collaborator as collaborator,
@@ -423,7 +423,7 @@ pub async fn create(
     let needed_by = validate_needed_by(input.needed_by, now)?;
     let publication_report_id = publication_report(input.publication_report_id)?;
 
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     if workspace::Entity::find_by_id(input.workspace_id)
         .count(&txn)
         .await?
@@ -498,7 +498,7 @@ pub async fn update(
 ) -> AppResult<request::Model> {
     let now = ctx.clock.now();
     viewer.require_writer(now)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (before, access) = lock_visible(&txn, viewer, id).await?;
     requester_only(access, "edit")?;
     let current = state_of(&before)?;
@@ -606,7 +606,7 @@ fn start_round(
 pub async fn submit(ctx: &AppContext, viewer: &CurrentUser, id: i64) -> AppResult<request::Model> {
     let now = ctx.clock.now();
     viewer.require_writer(now)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (before, access) = lock_visible(&txn, viewer, id).await?;
     requester_only(access, "submit")?;
     let from = state_of(&before)?;
@@ -646,7 +646,7 @@ pub async fn resubmit(
     let now = ctx.clock.now();
     viewer.require_writer(now)?;
     let comment = validate::text("comment", comment.unwrap_or(""), 0, 10_000)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (before, access) = lock_visible(&txn, viewer, id).await?;
     requester_only(access, "resubmit")?;
     let from = state_of(&before)?;
@@ -688,7 +688,6 @@ pub async fn resubmit(
         .await?;
     }
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(req)
 }
 
@@ -700,7 +699,7 @@ pub async fn withdraw(
 ) -> AppResult<request::Model> {
     let now = ctx.clock.now();
     let reason = validate::text("reason", reason.unwrap_or(""), 0, 10_000)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (before, access) = lock_visible(&txn, viewer, id).await?;
     requester_only(access, "withdraw")?;
     let from = state_of(&before)?;
@@ -754,7 +753,7 @@ pub async fn appeal(
     let now = ctx.clock.now();
     viewer.require_writer(now)?;
     let reason = validate::text("reason", reason, 1, 10_000)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (before, access) = lock_visible(&txn, viewer, id).await?;
     requester_only(access, "appeal")?;
     let from = state_of(&before)?;
@@ -861,7 +860,7 @@ fn check_version(req: &request::Model, expected: i32) -> AppResult<()> {
 pub async fn claim(ctx: &AppContext, viewer: &CurrentUser, id: i64) -> AppResult<request::Model> {
     viewer.require_reviewer()?;
     let now = ctx.clock.now();
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let before = lock(&txn, id).await?;
     let from = state_of(&before)?;
     if !from.is_with_reviewers() {
@@ -920,7 +919,7 @@ pub async fn assign(
 ) -> AppResult<request::Model> {
     viewer.require_reviewer()?;
     let now = ctx.clock.now();
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let before = lock(&txn, id).await?;
     let from = state_of(&before)?;
     if !from.is_with_reviewers() {
@@ -989,7 +988,6 @@ pub async fn assign(
     )
     .await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(req)
 }
 
@@ -1019,7 +1017,7 @@ async fn begin_decision(
 }
 
 async fn notify_decision(
-    conn: &impl ConnectionTrait,
+    conn: &WriteTxn,
     ctx: &AppContext,
     viewer: &CurrentUser,
     req: &request::Model,
@@ -1060,7 +1058,7 @@ pub async fn approve(
 ) -> AppResult<Approval> {
     let now = ctx.clock.now();
     let conditions = validate::text("conditions", conditions.unwrap_or(""), 0, 10_000)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (before, from, to) =
         begin_decision(&txn, viewer, id, Action::Approve, expected_version).await?;
     let votes = approval::Entity::find()
@@ -1136,7 +1134,6 @@ pub async fn approve(
         notify_decision(&txn, ctx, viewer, &req, "Exemption approved", note).await?;
     }
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(Approval {
         request: req,
         approvals,
@@ -1152,7 +1149,7 @@ pub async fn deny(
 ) -> AppResult<request::Model> {
     let now = ctx.clock.now();
     let reason = validate::text("reason", reason, 1, 10_000)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (before, from, to) =
         begin_decision(&txn, viewer, id, Action::Deny, expected_version).await?;
     let mut active: request::ActiveModel = before.clone().into();
@@ -1178,7 +1175,6 @@ pub async fn deny(
     .await?;
     notify_decision(&txn, ctx, viewer, &req, "Exemption denied", &reason).await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(req)
 }
 
@@ -1191,7 +1187,7 @@ pub async fn request_changes(
 ) -> AppResult<request::Model> {
     let now = ctx.clock.now();
     let comments = validate::text("comments", comments, 1, 10_000)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (before, from, to) =
         begin_decision(&txn, viewer, id, Action::RequestChanges, expected_version).await?;
     let mut active: request::ActiveModel = before.clone().into();
@@ -1216,7 +1212,6 @@ pub async fn request_changes(
     .await?;
     notify_decision(&txn, ctx, viewer, &req, "Changes requested", &comments).await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(req)
 }
 
@@ -1233,7 +1228,7 @@ pub async fn comment(
     let now = ctx.clock.now();
     viewer.require_writer(now)?;
     let body = validate::text("body", body, 1, 10_000)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (req, access) = lock_visible(&txn, viewer, id).await?;
     let current = state_of(&req)?;
     if internal && !access.sees_internal() {

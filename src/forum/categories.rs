@@ -12,7 +12,6 @@ use super::service;
 use crate::{
     category_cache::list,
     context::AppContext,
-    db,
     entities::{forum_category as category, forum_tag as tag},
     error::{AppError, AppResult},
     identity::{CurrentUser, Roles},
@@ -77,7 +76,7 @@ pub async fn create_category(
         1000,
     )?;
     let now = service::now(ctx);
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let last: Option<i32> = category::Entity::find()
         .select_only()
         .column_as(category::Column::Position.max(), "max")
@@ -110,7 +109,7 @@ pub async fn update_category(
     input: CategoryInput,
 ) -> AppResult<category::Model> {
     viewer.require_admin()?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let found = service::find_category(&txn, id).await?;
     let mut active: category::ActiveModel = found.into();
     if let Some(name) = input.name.as_deref() {
@@ -139,7 +138,7 @@ pub async fn reorder_categories(
     ids: &[i64],
 ) -> AppResult<Vec<category::Model>> {
     viewer.require_admin()?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let existing: HashSet<i64> = list(&txn).await?.into_iter().map(|c| c.id).collect();
     let given: HashSet<i64> = ids.iter().copied().collect();
     if given.len() != ids.len() || given != existing {
@@ -207,7 +206,7 @@ pub async fn create_tag(
     viewer.require_moderator()?;
     let name = validate_tag_name(name)?;
     let description = validate::single_line("description", description.unwrap_or(""), 0, 300)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let created = tag::ActiveModel {
         name: Set(name),
         description: Set(description),
@@ -231,7 +230,7 @@ pub async fn retire_tag(
     retired: bool,
 ) -> AppResult<tag::Model> {
     viewer.require_moderator()?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let found = tag::Entity::find_by_id(id)
         .one(&txn)
         .await?

@@ -16,11 +16,9 @@ use sea_orm::{
     QueryOrder, QuerySelect, sea_query::Expr,
 };
 
-use super::{
-    SubscriptionTarget,
-    service::{placeholders, stmt},
-};
+use super::SubscriptionTarget;
 use crate::{
+    db::{placeholders, statement},
     entities::{
         forum_bookmark as bookmark, forum_post as post, forum_post_revision as revision,
         forum_reaction as reaction, forum_subscription as subscription, forum_tag as tag,
@@ -250,7 +248,7 @@ pub async fn thread_tags(
         placeholders(thread_ids.len())
     );
     let rows = conn
-        .query_all_raw(stmt(
+        .query_all_raw(statement(
             backend,
             &sql,
             thread_ids.iter().map(|id| (*id).into()),
@@ -345,7 +343,7 @@ impl Loader<ViewerKey> for ReadInfoLoader {
                 std::iter::once(user_id.into()).chain(thread_ids.iter().map(|id| (*id).into()));
             let rows = self
                 .db
-                .query_all_raw(stmt(backend, &sql, values))
+                .query_all_raw(statement(backend, &sql, values))
                 .await
                 .map_err(db_err)?;
             for row in rows {

@@ -16,7 +16,7 @@ use super::{
 };
 use crate::{
     context::AppContext,
-    db,
+    db::WriteTxn,
     entities::{
         forum_category as category, forum_draft as draft, forum_post as post,
         forum_post_revision as revision, forum_reaction as reaction, forum_tag as tag,
@@ -57,7 +57,7 @@ pub enum Target {
 /// rows, counters, the author's subscription and reading state, the search
 /// outbox, the draft, and (for published content) notifications.
 pub async fn submit(
-    conn: &impl ConnectionTrait,
+    conn: &WriteTxn,
     ctx: &AppContext,
     viewer: &CurrentUser,
     target: Target,
@@ -282,7 +282,7 @@ pub async fn create_reply(
         .check("create_post", &viewer.id.to_string())
         .await?;
 
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let t = service::thread_for(&txn, viewer, input.thread_id).await?;
     if t.deleted_at.is_some() {
         return Err(AppError::InvalidState {
@@ -338,7 +338,6 @@ pub async fn create_reply(
     )
     .await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(result)
 }
 
@@ -358,7 +357,7 @@ pub async fn edit_post(
         .check("edit_post", &viewer.id.to_string())
         .await?;
 
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (p, t) = service::post_for(&txn, viewer, post_id).await?;
     if !service::can_change_post(viewer, &p) {
         return Err(AppError::forbidden(
@@ -442,7 +441,6 @@ pub async fn edit_post(
         .exec(&txn)
         .await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(p)
 }
 
@@ -501,7 +499,7 @@ pub async fn delete_post(
     post_id: i64,
 ) -> AppResult<post::Model> {
     let now = service::now(ctx);
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (p, t) = service::post_for(&txn, viewer, post_id).await?;
     if !service::can_change_post(viewer, &p) {
         return Err(AppError::forbidden(
@@ -537,7 +535,6 @@ pub async fn delete_post(
     service::recount_thread(&txn, t.id).await?;
     service::index_post(&txn, now, p.id).await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(p)
 }
 
@@ -549,7 +546,7 @@ pub async fn restore_post(
     post_id: i64,
 ) -> AppResult<post::Model> {
     let now = service::now(ctx);
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (p, t) = service::post_for(&txn, viewer, post_id).await?;
     let own_delete = p.author_id == viewer.id && p.deleted_by == Some(viewer.id);
     if !(viewer.is_moderator() || own_delete) {
@@ -579,7 +576,6 @@ pub async fn restore_post(
     service::recount_thread(&txn, t.id).await?;
     service::index_post(&txn, now, p.id).await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(p)
 }
 
@@ -610,7 +606,7 @@ async fn set_like(
     let now = service::now(ctx);
     viewer.require_writer(now)?;
     ctx.limits.check("react", &viewer.id.to_string()).await?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (p, t) = service::post_for(&txn, viewer, post_id).await?;
     if p.deleted_at.is_some() || t.deleted_at.is_some() {
         return Err(AppError::InvalidState {
@@ -683,7 +679,7 @@ async fn set_like(
 /// moderation service can write its audit log beside it. Publishing held
 /// content sends the notifications it would have sent when posted.
 pub async fn set_moderation_state(
-    conn: &impl ConnectionTrait,
+    conn: &WriteTxn,
     ctx: &AppContext,
     actor: &CurrentUser,
     post_id: i64,
@@ -697,7 +693,7 @@ pub async fn set_moderation_state(
 /// moderation service's own decisions (the flag threshold hides content
 /// with no moderator involved).
 pub async fn apply_moderation_state(
-    conn: &impl ConnectionTrait,
+    conn: &WriteTxn,
     ctx: &AppContext,
     post_id: i64,
     state: ModerationState,

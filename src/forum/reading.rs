@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     context::AppContext,
-    db,
+    db::Reach,
     entities::{
         forum_bookmark as bookmark, forum_draft as draft, forum_post as post,
         forum_read_state as read_state, forum_subscription as subscription, forum_tag as tag,
@@ -36,7 +36,9 @@ pub async fn mark_read(
     up_to: Option<i32>,
 ) -> AppResult<thread::Model> {
     let now = service::now(ctx);
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
+    // The member's own reading state: nobody else's cached reads change.
+    txn.reaches(Reach::Member(viewer.id));
     let t = service::thread_for(&txn, viewer, thread_id).await?;
     let number = up_to
         .unwrap_or(t.post_number_seq)
@@ -105,7 +107,9 @@ pub async fn set_subscription(
     level: SubscriptionLevel,
 ) -> AppResult<subscription::Model> {
     let now = service::now(ctx);
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
+    // The member's own reading state: nobody else's cached reads change.
+    txn.reaches(Reach::Member(viewer.id));
     match target {
         SubscriptionTarget::Thread => {
             service::thread_for(&txn, viewer, target_id).await?;
@@ -175,7 +179,9 @@ pub async fn bookmark(
     on: bool,
 ) -> AppResult<post::Model> {
     let now = service::now(ctx);
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
+    // The member's own reading state: nobody else's cached reads change.
+    txn.reaches(Reach::Member(viewer.id));
     let (p, _) = service::post_for(&txn, viewer, post_id).await?;
     if on {
         bookmark::Entity::insert(bookmark::ActiveModel {
@@ -282,7 +288,9 @@ pub async fn save_draft(
         }
     };
     let now = service::now(ctx);
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
+    // The member's own reading state: nobody else's cached reads change.
+    txn.reaches(Reach::Member(viewer.id));
     let existing = draft::Entity::find()
         .filter(draft::Column::UserId.eq(viewer.id))
         .filter(draft::Column::DraftKey.eq(&key))
@@ -359,10 +367,13 @@ pub async fn drafts(ctx: &AppContext, viewer: &CurrentUser) -> AppResult<Vec<dra
 
 pub async fn delete_draft(ctx: &AppContext, viewer: &CurrentUser, key: &str) -> AppResult<bool> {
     let key = validate_draft_key(key)?;
+    let txn = ctx.write().await?;
+    txn.reaches(Reach::Member(viewer.id));
     let deleted = draft::Entity::delete_many()
         .filter(draft::Column::UserId.eq(viewer.id))
         .filter(draft::Column::DraftKey.eq(key))
-        .exec(&ctx.db)
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     Ok(deleted.rows_affected > 0)
 }

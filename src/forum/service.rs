@@ -8,21 +8,21 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Statement, Value, sea_query::OnConflict,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::OnConflict,
 };
-use serde_json::json;
 
 use super::{BODY_MAX, BODY_MIN, MAX_MENTIONS, ModerationState, TITLE_MAX, TITLE_MIN};
 use crate::{
     context::AppContext,
+    db::WriteTxn,
     entities::{
         forum_category as category, forum_post as post, forum_read_state as read_state,
         forum_subscription as subscription, forum_thread as thread, user,
     },
     error::{AppError, AppResult},
     identity::{CurrentUser, Roles},
-    jobs::{self, NewJob},
+    indexer::{self, Doc},
     markdown,
     moderation::posting::Screened,
     notifications::service::{NewNotification, notify, notify_many},
@@ -248,34 +248,12 @@ pub async fn screen_edit(
 // ---------------------------------------------------------------------------
 // The search outbox: same transaction as the write.
 
-pub async fn index_post(
-    conn: &impl ConnectionTrait,
-    now: DateTime<Utc>,
-    post_id: i64,
-) -> AppResult<()> {
-    jobs::enqueue(
-        conn,
-        now,
-        NewJob::new("search.index", json!({ "doc": "post", "id": post_id }))?
-            .ordered_by(format!("post:{post_id}")),
-    )
-    .await?;
-    Ok(())
+pub async fn index_post(txn: &WriteTxn, now: DateTime<Utc>, post_id: i64) -> AppResult<()> {
+    indexer::enqueue(txn, now, Doc::Post(post_id)).await
 }
 
-pub async fn index_thread(
-    conn: &impl ConnectionTrait,
-    now: DateTime<Utc>,
-    thread_id: i64,
-) -> AppResult<()> {
-    jobs::enqueue(
-        conn,
-        now,
-        NewJob::new("search.index", json!({ "doc": "thread", "id": thread_id }))?
-            .ordered_by(format!("thread:{thread_id}")),
-    )
-    .await?;
-    Ok(())
+pub async fn index_thread(txn: &WriteTxn, now: DateTime<Utc>, thread_id: i64) -> AppResult<()> {
+    indexer::enqueue(txn, now, Doc::Thread(thread_id)).await
 }
 
 // ---------------------------------------------------------------------------
@@ -287,7 +265,7 @@ pub async fn index_thread(
 pub async fn recount_thread(conn: &impl ConnectionTrait, thread_id: i64) -> AppResult<()> {
     let backend = conn.get_database_backend();
     let counts = conn
-        .query_one_raw(stmt(
+        .query_one_raw(crate::db::statement(
             backend,
             "SELECT COUNT(CASE WHEN number > 1 THEN 1 END) AS replies,
                     COALESCE(SUM(like_count), 0) AS likes
@@ -488,7 +466,7 @@ pub fn post_link(thread_id: i64, post: &post::Model) -> String {
 /// for a new thread the watchers of its category and tags. Users who muted
 /// the thread hear nothing from it.
 pub async fn notify_published(
-    conn: &impl ConnectionTrait,
+    conn: &WriteTxn,
     ctx: &AppContext,
     p: Published<'_>,
 ) -> AppResult<()> {
@@ -599,7 +577,7 @@ pub async fn notify_published(
 
 /// Notifies users newly @mentioned by an edit.
 pub async fn notify_new_mentions(
-    conn: &impl ConnectionTrait,
+    conn: &WriteTxn,
     ctx: &AppContext,
     actor: &CurrentUser,
     t: &thread::Model,
@@ -638,52 +616,9 @@ pub async fn notify_new_mentions(
     Ok(())
 }
 
-// ---------------------------------------------------------------------------
-// Raw SQL for the few set-based queries the builder makes awkward.
-
-/// A statement written with `?` placeholders, numbered for PostgreSQL.
-/// The SQL must not contain `?` anywhere else.
-pub fn stmt(backend: DbBackend, sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
-    let sql = if backend == DbBackend::Postgres {
-        let mut out = String::with_capacity(sql.len() + 16);
-        let mut n = 0;
-        for c in sql.chars() {
-            if c == '?' {
-                n += 1;
-                out.push('$');
-                out.push_str(&n.to_string());
-            } else {
-                out.push(c);
-            }
-        }
-        out
-    } else {
-        sql.to_string()
-    };
-    Statement::from_sql_and_values(backend, sql, values)
-}
-
-/// `?, ?, ?` for `n` values (at least one).
-pub fn placeholders(n: usize) -> String {
-    vec!["?"; n.max(1)].join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn postgres_placeholders_are_numbered() {
-        let s = stmt(
-            DbBackend::Postgres,
-            "SELECT 1 WHERE a = ? AND b IN (?, ?)",
-            [1i64.into(), 2i64.into(), 3i64.into()],
-        );
-        assert_eq!(s.sql, "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
-        let s = stmt(DbBackend::Sqlite, "SELECT ?", [1i64.into()]);
-        assert_eq!(s.sql, "SELECT ?");
-        assert_eq!(placeholders(3), "?, ?, ?");
-    }
 
     #[test]
     fn titles_are_single_lines_with_collapsed_spaces() {

@@ -16,7 +16,7 @@ use super::{
 };
 use crate::{
     context::AppContext,
-    db,
+    db::WriteTxn,
     entities::{
         forum_category as category, forum_post as post, forum_tag as tag, forum_thread as thread,
         forum_thread_tag as thread_tag,
@@ -113,7 +113,7 @@ pub async fn create_thread(
         .check("create_thread", &viewer.id.to_string())
         .await?;
 
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let category = category_input(&txn, "categoryId", input.category_id).await?;
     service::require_post_in(viewer, &category)?;
     let tags = resolve_tags(&txn, &tag_names, &HashSet::new()).await?;
@@ -132,7 +132,6 @@ pub async fn create_thread(
     )
     .await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(result)
 }
 
@@ -164,7 +163,7 @@ pub async fn update_thread(
         .check("edit_post", &viewer.id.to_string())
         .await?;
 
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let t = service::thread_for(&txn, viewer, thread_id).await?;
     if !(t.author_id == viewer.id || viewer.is_moderator()) {
         return Err(AppError::forbidden(
@@ -264,7 +263,6 @@ pub async fn update_thread(
     }
     service::index_thread(&txn, now, t.id).await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(t)
 }
 
@@ -305,7 +303,7 @@ pub async fn accept_answer(
 ) -> AppResult<thread::Model> {
     let now = service::now(ctx);
     viewer.require_writer(now)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (p, t) = service::post_for(&txn, viewer, post_id).await?;
     if !(t.author_id == viewer.id || viewer.is_moderator()) {
         return Err(AppError::forbidden(
@@ -350,7 +348,6 @@ pub async fn accept_answer(
     )
     .await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(t)
 }
 
@@ -361,7 +358,7 @@ pub async fn unaccept_answer(
 ) -> AppResult<thread::Model> {
     let now = service::now(ctx);
     viewer.require_writer(now)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let t = service::thread_for(&txn, viewer, thread_id).await?;
     if !(t.author_id == viewer.id || viewer.is_moderator()) {
         return Err(AppError::forbidden(
@@ -376,7 +373,6 @@ pub async fn unaccept_answer(
     let t = active.update(&txn).await?;
     service::index_thread(&txn, now, t.id).await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(t)
 }
 
@@ -432,7 +428,7 @@ pub async fn set_locked(
 /// Moderators: moves a thread to another category, whatever its posting
 /// roles. In the caller's transaction.
 pub async fn move_thread(
-    conn: &impl ConnectionTrait,
+    conn: &WriteTxn,
     ctx: &AppContext,
     actor: &CurrentUser,
     thread_id: i64,

@@ -4,7 +4,11 @@ use std::time::Duration;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, dataloader::DataLoader};
 
-use super::preview::PreviewQuery;
+use super::{
+    notifications::{NotificationMutation, NotificationQuery},
+    preview::PreviewQuery,
+    search::SearchQueryRoot,
+};
 use crate::{
     auth::{
         graphql::{AuthMutation, AuthQuery},
@@ -16,9 +20,7 @@ use crate::{
     forum::graphql::{ForumMutation, ForumQuery},
     matching::graphql::{MatchingMutation, MatchingQuery},
     moderation::graphql::{ModerationMutation, ModerationQuery},
-    notifications::graphql::{NotificationMutation, NotificationQuery},
     publications::graphql::{PublicationMutation, PublicationQuery},
-    search::graphql::SearchQueryRoot,
     workspaces::graphql::{WorkspaceMutation, WorkspaceQuery},
 };
 

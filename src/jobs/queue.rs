@@ -7,7 +7,9 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use super::JobKind;
 use crate::{
+    db::{self, WriteTxn},
     entities::job,
     error::{AppError, AppResult},
 };
@@ -46,7 +48,7 @@ impl JobStatus {
     }
 }
 
-/// A job to enqueue. `kind` selects the handler in `worker::dispatch`.
+/// A job to enqueue. `kind` selects the handler the registry holds for it.
 #[derive(Debug, Clone)]
 pub struct NewJob {
     pub kind: &'static str,
@@ -59,9 +61,9 @@ pub struct NewJob {
 }
 
 impl NewJob {
-    pub fn new(kind: &'static str, payload: impl Serialize) -> AppResult<Self> {
+    pub fn new(kind: JobKind, payload: impl Serialize) -> AppResult<Self> {
         Ok(Self {
-            kind,
+            kind: kind.name,
             payload: serde_json::to_value(payload).map_err(AppError::internal)?,
             dedupe_key: None,
             ordering_key: None,
@@ -85,13 +87,12 @@ impl NewJob {
     }
 }
 
-/// Enqueues `job` on `conn`, which should be the caller's transaction.
-/// Returns false when a job with the same dedupe key already exists.
-pub async fn enqueue(
-    conn: &impl ConnectionTrait,
-    now: DateTime<Utc>,
-    job: NewJob,
-) -> AppResult<bool> {
+/// Enqueues `job` in the caller's write, so the job exists exactly when the
+/// write that caused it commits; the commit wakes the worker. Returns false
+/// when a job with the same dedupe key already exists.
+pub async fn enqueue(txn: &WriteTxn, now: DateTime<Utc>, job: NewJob) -> AppResult<bool> {
+    txn.enqueued_jobs();
+    let conn = txn;
     let row = job::ActiveModel {
         kind: Set(job.kind.to_string()),
         payload: Set(job.payload.to_string()),
@@ -126,7 +127,7 @@ pub async fn enqueue(
     }
 }
 
-#[derive(Debug, FromQueryResult)]
+#[derive(Debug, Clone, FromQueryResult)]
 pub struct ClaimedJob {
     pub id: i64,
     pub kind: String,
@@ -158,29 +159,30 @@ pub async fn claim(
     } else {
         ""
     };
-    let (p1, p2, p3, p4) = placeholders(backend);
+    let (pending, running) = (JobStatus::Pending.as_str(), JobStatus::Running.as_str());
     let sql = format!(
-        "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = {p1}, locked_until = {p2}
+        "UPDATE jobs SET status = '{running}', attempts = attempts + 1, locked_by = ?, locked_until = ?
          WHERE id IN (
            SELECT j.id FROM jobs j
-           WHERE ((j.status = 'pending' AND j.run_at <= {p3})
-                  OR (j.status = 'running' AND j.locked_until < {p3}))
+           WHERE ((j.status = '{pending}' AND j.run_at <= ?)
+                  OR (j.status = '{running}' AND j.locked_until < ?))
              AND (j.ordering_key IS NULL OR NOT EXISTS (
                    SELECT 1 FROM jobs older
                    WHERE older.ordering_key = j.ordering_key
                      AND older.id < j.id
-                     AND older.status IN ('pending', 'running')))
+                     AND older.status IN ('{pending}', '{running}')))
            ORDER BY j.run_at, j.id
-           LIMIT {p4}
+           LIMIT ?
            {lock})
          RETURNING id, kind, payload, attempts, max_attempts, dedupe_key"
     );
-    let stmt = Statement::from_sql_and_values(
+    let stmt = db::statement(
         backend,
-        sql,
+        &sql,
         [
             worker.into(),
             (now + lease).into(),
+            now.into(),
             now.into(),
             (limit as i64).into(),
         ],
@@ -200,12 +202,12 @@ pub async fn heartbeat(
     lease: Duration,
 ) -> AppResult<u64> {
     let backend = conn.get_database_backend();
-    let (p1, p2, ..) = placeholders(backend);
+    let running = JobStatus::Running.as_str();
     let result = conn
-        .execute_raw(Statement::from_sql_and_values(
+        .execute_raw(db::statement(
             backend,
-            format!(
-                "UPDATE jobs SET locked_until = {p1} WHERE status = 'running' AND locked_by = {p2}"
+            &format!(
+                "UPDATE jobs SET locked_until = ? WHERE status = '{running}' AND locked_by = ?"
             ),
             [(now + lease).into(), owner.into()],
         ))
@@ -221,17 +223,18 @@ pub async fn release_unstarted(
     jobs: &[ClaimedJob],
 ) -> AppResult<u64> {
     let backend = conn.get_database_backend();
-    let (p1, p2, p3, _) = placeholders(backend);
+    let (pending, running) = (JobStatus::Pending.as_str(), JobStatus::Running.as_str());
+    let sql = format!(
+        "UPDATE jobs SET status = '{pending}', attempts = attempts - 1,
+         locked_by = NULL, locked_until = NULL
+         WHERE id = ? AND status = '{running}' AND locked_by = ? AND attempts = ?"
+    );
     let mut released = 0;
     for job in jobs {
         let result = conn
-            .execute_raw(Statement::from_sql_and_values(
+            .execute_raw(db::statement(
                 backend,
-                format!(
-                    "UPDATE jobs SET status = 'pending', attempts = attempts - 1,
-                     locked_by = NULL, locked_until = NULL
-                     WHERE id = {p1} AND status = 'running' AND locked_by = {p2} AND attempts = {p3}"
-                ),
+                &sql,
                 [job.id.into(), owner.into(), job.attempts.into()],
             ))
             .await?;
@@ -245,25 +248,18 @@ pub async fn release_unstarted(
 /// their lease. `owner` is the current process, whose jobs stay.
 pub async fn take_back(conn: &impl ConnectionTrait, replica: &str, owner: &str) -> AppResult<u64> {
     let backend = conn.get_database_backend();
-    let (p1, p2, ..) = placeholders(backend);
+    let (pending, running) = (JobStatus::Pending.as_str(), JobStatus::Running.as_str());
     let result = conn
-        .execute_raw(Statement::from_sql_and_values(
+        .execute_raw(db::statement(
             backend,
-            format!(
-                "UPDATE jobs SET status = 'pending', locked_by = NULL, locked_until = NULL
-                 WHERE status = 'running' AND locked_by LIKE {p1} AND locked_by <> {p2}"
+            &format!(
+                "UPDATE jobs SET status = '{pending}', locked_by = NULL, locked_until = NULL
+                 WHERE status = '{running}' AND locked_by LIKE ? AND locked_by <> ?"
             ),
             [format!("{replica}/%").into(), owner.into()],
         ))
         .await?;
     Ok(result.rows_affected())
-}
-
-fn placeholders(backend: DbBackend) -> (&'static str, &'static str, &'static str, &'static str) {
-    match backend {
-        DbBackend::Postgres => ("$1", "$2", "$3", "$4"),
-        _ => ("?1", "?2", "?3", "?4"),
-    }
 }
 
 /// Counts of the queue for `/readyz` and metrics: pending jobs and the age of

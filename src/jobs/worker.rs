@@ -7,30 +7,13 @@ use std::{
 };
 
 use chrono::Duration;
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::ConnectionTrait;
 
-use super::queue::{self, ClaimedJob};
+use super::{
+    JobError, JobKind, JobStatus, Registry, Retries,
+    queue::{self, ClaimedJob},
+};
 use crate::{context::AppContext, db, error::AppResult};
-
-/// How a job handler failed.
-#[derive(Debug, thiserror::Error)]
-pub enum JobError {
-    /// Try again later (the engine or mail server is unreachable).
-    #[error("{0}")]
-    Retry(String),
-    /// Retrying cannot help (a permanent SMTP rejection, a malformed payload).
-    #[error("{0}")]
-    Permanent(String),
-}
-
-impl From<crate::error::AppError> for JobError {
-    fn from(err: crate::error::AppError) -> Self {
-        match err {
-            crate::error::AppError::Internal(cause) => JobError::Retry(format!("{cause:#}")),
-            other => JobError::Retry(other.to_string()),
-        }
-    }
-}
 
 const BATCH: u64 = 32;
 
@@ -40,6 +23,7 @@ const BATCH: u64 = 32;
 /// processes from ever renewing or settling each other's claims.
 pub struct Worker {
     ctx: AppContext,
+    registry: Arc<Registry>,
     owner: String,
     lease: StdDuration,
     /// When the leases this worker holds were last known to be extended
@@ -49,7 +33,7 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(ctx: AppContext) -> Self {
+    pub fn new(ctx: AppContext, registry: Arc<Registry>) -> Self {
         let owner = format!(
             "{}/{}",
             ctx.config.replica_id,
@@ -60,6 +44,7 @@ impl Worker {
             lease: ctx.config.job_lease,
             renewed: Arc::new(Mutex::new(Instant::now())),
             ctx,
+            registry,
         }
     }
 
@@ -219,7 +204,7 @@ impl Worker {
             if *shutdown.borrow() {
                 break;
             }
-            if let Err(e) = self.ctx.housekeeping_tick().await {
+            if let Err(e) = self.registry.housekeeping_tick(&self.ctx).await {
                 tracing::warn!(error = ?e, "scheduler tick failed");
             }
             match self.run_until_idle_or(Some(&shutdown)).await {
@@ -246,7 +231,7 @@ impl Worker {
 
     async fn process(&self, job: ClaimedJob) -> AppResult<()> {
         let outcome = tokio::select! {
-            outcome = super::dispatch::run_claimed(&self.ctx, &job) => outcome,
+            outcome = self.registry.run(&self.ctx, &job) => outcome,
             () = self.lease_lost() => {
                 // Another worker may take the job over now; stop here and
                 // leave it to them rather than run it twice at once.
@@ -261,7 +246,12 @@ impl Worker {
     /// Records how a claimed job ended. Fenced on this worker and the
     /// claim's attempt: a worker whose lease was taken over changes nothing.
     pub async fn settle(&self, job: &ClaimedJob, outcome: Result<(), JobError>) -> AppResult<()> {
-        if changes_forum_reads(&job.kind) {
+        // A kind nobody registered is treated as the safe default.
+        let kind = self
+            .registry
+            .kind(&job.kind)
+            .unwrap_or(JobKind::new("unregistered"));
+        if kind.changes_reads {
             // Whatever the job wrote has committed; cached reads are stale.
             self.ctx
                 .changes
@@ -269,104 +259,60 @@ impl Worker {
                 .await;
         }
         let now = self.ctx.clock.now();
-        let backend = self.ctx.db.get_database_backend();
-        let p = |n: usize| match backend {
-            DbBackend::Postgres => format!("${n}"),
-            _ => format!("?{n}"),
-        };
-        let finished = match &outcome {
-            Ok(()) => "done",
-            Err(JobError::Retry(_))
-                if job.attempts < job.max_attempts || retries_forever(&job.kind) =>
-            {
-                "retry"
-            }
-            Err(_) => "failed",
-        };
-        crate::telemetry::job_finished(&job.kind, finished);
-        let (sql, values): (String, Vec<sea_orm::Value>) = match outcome {
+        let retry = job.attempts < job.max_attempts || kind.retries == Retries::Forever;
+        let fence = "WHERE id = ? AND locked_by = ? AND attempts = ?";
+        let (finished, sql, values): (&str, String, Vec<sea_orm::Value>) = match outcome {
             Ok(()) => (
+                "done",
                 // Mail payloads can hold single-use links: drop them once delivered.
                 format!(
-                    "UPDATE jobs SET status = 'done', finished_at = {}, locked_by = NULL, locked_until = NULL,
-                     last_error = NULL, payload = CASE WHEN kind = 'mail' THEN '{{}}' ELSE payload END
-                     WHERE id = {} AND locked_by = {} AND attempts = {}",
-                    p(1),
-                    p(2),
-                    p(3),
-                    p(4)
+                    "UPDATE jobs SET status = '{done}', finished_at = ?, locked_by = NULL, locked_until = NULL,
+                     last_error = NULL, payload = CASE WHEN kind = '{mail}' THEN '{{}}' ELSE payload END
+                     {fence}",
+                    done = JobStatus::Done.as_str(),
+                    mail = super::mail::KIND.name,
                 ),
-                vec![now.into(), job.id.into(), self.owner.clone().into(), job.attempts.into()],
+                vec![now.into()],
             ),
-            Err(JobError::Retry(reason))
-                if job.attempts < job.max_attempts || retries_forever(&job.kind) =>
-            {
+            Err(JobError::Retry(reason)) if retry => {
                 let delay = backoff(job.attempts);
                 tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, retry_in = ?delay, %reason, "job failed; will retry");
                 (
+                    "retry",
                     format!(
-                        "UPDATE jobs SET status = 'pending', run_at = {}, locked_by = NULL, locked_until = NULL, last_error = {}
-                         WHERE id = {} AND locked_by = {} AND attempts = {}",
-                        p(1),
-                        p(2),
-                        p(3),
-                        p(4),
-                        p(5)
+                        "UPDATE jobs SET status = '{pending}', run_at = ?, locked_by = NULL, locked_until = NULL, last_error = ?
+                         {fence}",
+                        pending = JobStatus::Pending.as_str(),
                     ),
-                    vec![
-                        (now + delay).into(),
-                        reason.into(),
-                        job.id.into(),
-                        self.owner.clone().into(),
-                        job.attempts.into(),
-                    ],
+                    vec![(now + delay).into(), reason.into()],
                 )
             }
             Err(e) => {
                 tracing::error!(job = job.id, kind = %job.kind, error = %e, "job failed permanently");
                 (
+                    "failed",
                     format!(
-                        "UPDATE jobs SET status = 'failed', finished_at = {}, locked_by = NULL, locked_until = NULL, last_error = {}
-                         WHERE id = {} AND locked_by = {} AND attempts = {}",
-                        p(1),
-                        p(2),
-                        p(3),
-                        p(4),
-                        p(5)
+                        "UPDATE jobs SET status = '{failed}', finished_at = ?, locked_by = NULL, locked_until = NULL, last_error = ?
+                         {fence}",
+                        failed = JobStatus::Failed.as_str(),
                     ),
-                    vec![
-                        now.into(),
-                        e.to_string().into(),
-                        job.id.into(),
-                        self.owner.clone().into(),
-                        job.attempts.into(),
-                    ],
+                    vec![now.into(), e.to_string().into()],
                 )
             }
         };
+        crate::telemetry::job_finished(&job.kind, finished);
+        let mut values = values;
+        values.extend([
+            job.id.into(),
+            self.owner.clone().into(),
+            job.attempts.into(),
+        ]);
         let txn = db::begin_write(&self.ctx.db).await?;
-        txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        txn.execute_raw(db::statement(txn.get_database_backend(), &sql, values))
             .await?;
         txn.commit().await?;
         Ok(())
     }
-}
-
-/// Whether a job of `kind` may change what the forum's cached reads show.
-/// Mail, digests (which record only what they sent), search updates (search
-/// results are never cached) and exemption reminders do not; any other kind,
-/// including one added later, counts as a shared change.
-fn changes_forum_reads(kind: &str) -> bool {
-    !(kind == "mail"
-        || kind == "digest.send"
-        || kind.starts_with("search.")
-        || kind == crate::exemptions::reminders::JOB_KIND)
-}
-
-/// Search updates must survive an outage of any length: they retry (hourly
-/// at worst) until the engine answers, instead of giving up.
-fn retries_forever(kind: &str) -> bool {
-    kind.starts_with("search.")
 }
 
 /// 5s, 10s, 20s … capped at one hour.

@@ -3,6 +3,7 @@
 //! inline from a request: callers enqueue a `mail` job in their transaction
 //! and the worker delivers it, retrying while the server is unreachable.
 
+pub mod suppression;
 pub mod templates;
 
 use std::{

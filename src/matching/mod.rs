@@ -6,6 +6,7 @@ pub mod graphql;
 pub mod loaders;
 pub mod profiles;
 pub mod requests;
+pub mod seed;
 pub mod suggest;
 pub mod tfidf;
 pub mod vocabulary;

@@ -8,16 +8,14 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder,
 };
-use serde_json::json;
 
 use super::vocabulary::{self, CareerStage};
 use crate::{
     context::AppContext,
-    db,
     entities::{profile_term, researcher_profile, user},
     error::{AppError, AppResult},
     identity::{CurrentUser, UserStatus},
-    jobs::{self, NewJob},
+    indexer::{self, Doc},
     validate,
 };
 
@@ -186,7 +184,7 @@ pub async fn update_mine(
         None => None,
     };
 
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let existing = researcher_profile::Entity::find_by_id(viewer.id)
         .one(&txn)
         .await?;
@@ -234,15 +232,8 @@ pub async fn update_mine(
             replace_terms(&txn, viewer.id, kind, list).await?;
         }
     }
-    jobs::enqueue(
-        &txn,
-        now,
-        NewJob::new("search.index", json!({ "doc": "profile", "id": viewer.id }))?
-            .ordered_by(format!("profile:{}", viewer.id)),
-    )
-    .await?;
+    indexer::enqueue(&txn, now, Doc::Profile(viewer.id)).await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(saved)
 }
 

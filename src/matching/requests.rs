@@ -9,7 +9,6 @@ use sea_orm::{
 
 use crate::{
     context::AppContext,
-    db,
     entities::{collaboration_message, collaboration_request, researcher_profile, user},
     error::{AppError, AppResult},
     identity::{CurrentUser, UserStatus},
@@ -67,7 +66,7 @@ pub async fn send(
     let message = validate::text("message", message, 1, 2000)?;
     crate::screening::disclosure::refuse_disclosures(&ctx.rules, "message", "message", &message)?;
 
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let closed = || AppError::validation("recipientId", "is not open to collaboration requests");
     let recipient = user::Entity::find_by_id(recipient_id)
         .one(&txn)
@@ -167,7 +166,6 @@ pub async fn send(
     )
     .await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(created)
 }
 
@@ -202,7 +200,7 @@ pub async fn respond(
     share_email: bool,
 ) -> AppResult<collaboration_request::Model> {
     let now = ctx.clock.now();
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let request = find_for_party(&txn, viewer, id).await?;
     if request.recipient_id != viewer.id {
         return Err(AppError::forbidden(
@@ -256,7 +254,6 @@ pub async fn respond(
     )
     .await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(saved)
 }
 
@@ -267,7 +264,7 @@ pub async fn withdraw(
     id: i64,
 ) -> AppResult<collaboration_request::Model> {
     let now = ctx.clock.now();
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let request = find_for_party(&txn, viewer, id).await?;
     if request.sender_id != viewer.id {
         return Err(AppError::forbidden(
@@ -390,7 +387,7 @@ pub async fn send_message(
         .await?;
     let body = validate::text("body", body, 1, 4000)?;
     crate::screening::disclosure::refuse_disclosures(&ctx.rules, "body", "message", &body)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let request = open_thread(&txn, viewer, request_id).await?;
     let other = if request.sender_id == viewer.id {
         request.recipient_id

@@ -18,7 +18,7 @@ use super::{
 use crate::{
     auth::service as auth,
     context::AppContext,
-    db,
+    db::WriteTxn,
     entities::{forum_post as post, forum_thread as thread, user},
     error::{AppError, AppResult},
     forum::{ModerationState, posts::apply_moderation_state, service as forum, threads},
@@ -60,7 +60,7 @@ pub async fn switch_thread(
     actor.require_moderator()?;
     let reason = optional_reason(reason)?;
     let now = forum::now(ctx);
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let before = thread::Entity::find_by_id(thread_id)
         .one(&txn)
         .await?
@@ -117,7 +117,7 @@ pub async fn move_thread(
     actor.require_moderator()?;
     let reason = optional_reason(reason)?;
     let now = forum::now(ctx);
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let before = thread::Entity::find_by_id(thread_id)
         .one(&txn)
         .await?
@@ -143,7 +143,6 @@ pub async fn move_thread(
     )
     .await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(t)
 }
 
@@ -169,7 +168,7 @@ pub async fn hide_post(
     actor.require_moderator()?;
     let reason = queue::decision_reason(Some(reason), true)?;
     let now = forum::now(ctx);
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let p = post::Entity::find_by_id(post_id)
         .one(&txn)
         .await?
@@ -194,7 +193,6 @@ pub async fn hide_post(
     .await?;
     queue::notify_rejected(&txn, ctx, actor, &p, previous, &reason).await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(p)
 }
 
@@ -209,7 +207,7 @@ pub async fn unhide_post(
     actor.require_moderator()?;
     let reason = optional_reason(reason)?;
     let now = forum::now(ctx);
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let p = post::Entity::find_by_id(post_id)
         .one(&txn)
         .await?
@@ -234,7 +232,6 @@ pub async fn unhide_post(
     .await?;
     queue::notify_restored(&txn, ctx, actor, &p, previous).await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(p)
 }
 
@@ -266,7 +263,7 @@ fn user_target(u: &user::Model) -> (ModerationTargetType, i64) {
 }
 
 async fn tell(
-    conn: &impl sea_orm::ConnectionTrait,
+    conn: &WriteTxn,
     ctx: &AppContext,
     actor: &CurrentUser,
     u: &user::Model,
@@ -313,7 +310,7 @@ pub async fn silence_user(
             format!("must be within {MAX_SILENCE_DAYS} days; suspend the account instead"),
         ));
     }
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let target = subject(&txn, actor, user_id, "silence").await?;
     let previous = target.silenced_until;
     let mut active: user::ActiveModel = target.into();
@@ -345,7 +342,6 @@ pub async fn silence_user(
     )
     .await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(u)
 }
 
@@ -359,7 +355,7 @@ pub async fn unsilence_user(
     actor.require_moderator()?;
     let reason = optional_reason(reason)?;
     let now = forum::now(ctx);
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let target = subject(&txn, actor, user_id, "unsilence").await?;
     if target.silenced_until.is_none_or(|until| until <= now) {
         return Ok(target);
@@ -405,7 +401,7 @@ pub async fn suspend_user(
     actor.require_moderator()?;
     let reason = queue::decision_reason(Some(reason), true)?;
     let now = forum::now(ctx);
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let target = subject(&txn, actor, user_id, "suspend").await?;
     if target.status == UserStatus::Suspended.as_str() {
         return Ok(target);
@@ -425,7 +421,7 @@ pub async fn suspend_user(
     active.status = Set(UserStatus::Suspended.as_str().into());
     let u = active.update(&txn).await?;
     let sessions = auth::revoke_all_sessions(&txn, u.id, now).await?;
-    crate::search::indexer::index_profile(&txn, now, u.id).await?;
+    crate::indexer::enqueue(&txn, now, crate::indexer::Doc::Profile(u.id)).await?;
     audit::record(
         &txn,
         now,
@@ -439,7 +435,6 @@ pub async fn suspend_user(
     )
     .await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(u)
 }
 
@@ -453,7 +448,7 @@ pub async fn unsuspend_user(
     actor.require_moderator()?;
     let reason = optional_reason(reason)?;
     let now = forum::now(ctx);
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let target = subject(&txn, actor, user_id, "reinstate").await?;
     if target.status != UserStatus::Suspended.as_str() {
         return Ok(target);
@@ -461,7 +456,7 @@ pub async fn unsuspend_user(
     let mut active: user::ActiveModel = target.into();
     active.status = Set(UserStatus::Active.as_str().into());
     let u = active.update(&txn).await?;
-    crate::search::indexer::index_profile(&txn, now, u.id).await?;
+    crate::indexer::enqueue(&txn, now, crate::indexer::Doc::Profile(u.id)).await?;
     audit::record(
         &txn,
         now,
@@ -485,6 +480,5 @@ pub async fn unsuspend_user(
     )
     .await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(u)
 }

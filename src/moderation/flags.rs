@@ -15,7 +15,6 @@ use super::{
 };
 use crate::{
     context::AppContext,
-    db,
     entities::{forum_post as post, moderation_flag as flag},
     error::{AppError, AppResult},
     forum::{ModerationState, posts::apply_moderation_state, service as forum},
@@ -72,7 +71,7 @@ pub async fn flag(ctx: &AppContext, viewer: &CurrentUser, input: NewFlag) -> App
     }
     ctx.limits.check("flag", &viewer.id.to_string()).await?;
 
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let field = input.target.field();
     let p = match input.target {
         FlagTarget::Post(id) => forum::post_for(&txn, viewer, id).await?.0,
@@ -186,7 +185,6 @@ pub async fn flag(ctx: &AppContext, viewer: &CurrentUser, input: NewFlag) -> App
     // saw before this flag is told to reload.
     queue::save(&txn, &before, e, now).await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(Flagged {
         flag: f,
         hidden: hide,

@@ -17,10 +17,7 @@ use crate::{
     context::AppContext,
     entities::{forum_thread as thread, user},
     error::{AppError, AppResult},
-    forum::{
-        ModerationState,
-        service::{ScreenRequest, stmt},
-    },
+    forum::{ModerationState, service::ScreenRequest},
     identity::CurrentUser,
     screening::screen::{Finding, ScreenInput, Verdict, screen},
 };
@@ -93,7 +90,7 @@ struct History {
 
 async fn history(conn: &impl ConnectionTrait, author_id: i64) -> AppResult<History> {
     let row = conn
-        .query_one_raw(stmt(
+        .query_one_raw(crate::db::statement(
             conn.get_database_backend(),
             "SELECT COUNT(*) AS total,
                     COUNT(CASE WHEN moderation_state = 'visible' THEN 1 END) AS approved

@@ -32,7 +32,7 @@ use super::{
 };
 use crate::{
     context::AppContext,
-    db,
+    db::WriteTxn,
     entities::{
         forum_post as post, forum_thread as thread, moderation_flag as flag,
         moderation_queue_entry as entry, moderation_queue_event as event,
@@ -456,7 +456,7 @@ pub async fn resolve_flags(
 
 /// Tells a post's author what moderation did to it.
 pub async fn notify_author(
-    conn: &impl ConnectionTrait,
+    conn: &WriteTxn,
     ctx: &AppContext,
     actor_id: Option<i64>,
     p: &post::Model,
@@ -492,7 +492,7 @@ async fn thread_title(conn: &impl ConnectionTrait, thread_id: i64) -> AppResult<
 
 /// The message an author gets when a moderator takes content down.
 pub async fn notify_rejected(
-    conn: &impl ConnectionTrait,
+    conn: &WriteTxn,
     ctx: &AppContext,
     actor: &CurrentUser,
     p: &post::Model,
@@ -513,7 +513,7 @@ pub async fn notify_rejected(
 }
 
 async fn notify_published(
-    conn: &impl ConnectionTrait,
+    conn: &WriteTxn,
     ctx: &AppContext,
     actor: &CurrentUser,
     p: &post::Model,
@@ -695,7 +695,7 @@ pub async fn claim(
 ) -> AppResult<entry::Model> {
     actor.require_moderator()?;
     let now = forum::now(ctx);
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let before = lock(&txn, id).await?;
     if let Some(expected) = expected_version {
         check_version(&before, expected)?;
@@ -726,7 +726,7 @@ pub async fn claim(
 pub async fn release(ctx: &AppContext, actor: &CurrentUser, id: i64) -> AppResult<entry::Model> {
     actor.require_moderator()?;
     let now = forum::now(ctx);
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let before = lock(&txn, id).await?;
     if before.claimed_by.is_none() {
         return Ok(before);
@@ -791,7 +791,7 @@ pub async fn decide(
     actor.require_moderator()?;
     let reason = decision_reason(decision.reason.as_deref(), outcome == Outcome::Reject)?;
     let now = forum::now(ctx);
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let before = lock(&txn, decision.id).await?;
     check_version(&before, decision.expected_version)?;
     require_pending(&before)?;
@@ -878,7 +878,6 @@ pub async fn decide(
         _ => {}
     }
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(e)
 }
 
@@ -923,7 +922,7 @@ pub async fn settle_by_action(
 
 /// Publishing or restoring content through the queue also tells its author.
 pub async fn notify_restored(
-    conn: &impl ConnectionTrait,
+    conn: &WriteTxn,
     ctx: &AppContext,
     actor: &CurrentUser,
     p: &post::Model,

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::{
     context::AppContext,
+    db::{Reach, WriteTxn},
     entities::{notification, user},
     error::{AppError, AppResult},
     identity::CurrentUser,
@@ -58,7 +59,7 @@ const INSERT_CHUNK: usize = 500;
 /// insert, so the cost of a post does not grow with its audience; the few
 /// that also send email go through [`notify`].
 pub async fn notify_many(
-    conn: &impl ConnectionTrait,
+    conn: &WriteTxn,
     ctx: &AppContext,
     batch: Vec<NewNotification>,
 ) -> AppResult<()> {
@@ -81,7 +82,7 @@ pub async fn notify_many(
 /// Records a notification for `n.user_id` unless they are the actor.
 /// Returns the new row's id.
 pub async fn notify(
-    conn: &impl ConnectionTrait,
+    conn: &WriteTxn,
     ctx: &AppContext,
     n: NewNotification,
 ) -> AppResult<Option<i64>> {
@@ -120,7 +121,7 @@ pub async fn notify(
         jobs::enqueue(
             conn,
             now,
-            NewJob::new("mail", mail)?.dedupe(format!("notification:{}", row.id)),
+            NewJob::new(jobs::mail::KIND, mail)?.dedupe(format!("notification:{}", row.id)),
         )
         .await?;
     }
@@ -169,19 +170,26 @@ pub async fn mark_read(
     if found.read_at.is_some() {
         return Ok(found);
     }
+    let txn = ctx.write().await?;
+    txn.reaches(Reach::Member(viewer.id));
     let mut active: notification::ActiveModel = found.into();
     active.read_at = Set(Some(ctx.clock.now()));
-    Ok(active.update(&ctx.db).await?)
+    let row = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(row)
 }
 
 /// Marks every unread notification read; returns how many changed.
 pub async fn mark_all_read(ctx: &AppContext, viewer: &CurrentUser) -> AppResult<u64> {
+    let txn = ctx.write().await?;
+    txn.reaches(Reach::Member(viewer.id));
     let result = notification::Entity::update_many()
         .col_expr(notification::Column::ReadAt, Expr::value(ctx.clock.now()))
         .filter(notification::Column::UserId.eq(viewer.id))
         .filter(notification::Column::ReadAt.is_null())
-        .exec(&ctx.db)
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     Ok(result.rows_affected)
 }
 
@@ -193,7 +201,7 @@ async fn wants_email(
     kind: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<bool> {
-    let prefs = crate::digest::preferences::get(conn, user_id, now).await?;
+    let prefs = super::preferences::get(conn, user_id, now).await?;
     Ok(match kind {
         "mention" | "quote" => prefs.email_mentions,
         "reply" => prefs.email_replies,

@@ -15,8 +15,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use serde_json::json;
@@ -24,7 +23,7 @@ use serde_json::json;
 use super::types::PublicationStatus;
 use crate::{
     context::AppContext,
-    db,
+    db::WriteTxn,
     entities::{publication_report as report, user},
     error::{AppError, AppResult},
     jobs::{self, NewJob},
@@ -79,7 +78,7 @@ async fn remind_date_passed(ctx: &AppContext, now: DateTime<Utc>) -> AppResult<(
         .all(&ctx.db)
         .await?;
     for id in candidates {
-        let txn = db::begin_write(&ctx.db).await?;
+        let txn = ctx.write().await?;
         // Re-read under the lock: another replica may have handled it.
         let Some(m) = date_passed_query(today)
             .filter(report::Column::Id.eq(id))
@@ -117,7 +116,6 @@ async fn remind_date_passed(ctx: &AppContext, now: DateTime<Utc>) -> AppResult<(
         active.date_reminder_for = Set(Some(due));
         active.update(&txn).await?;
         txn.commit().await?;
-        ctx.wake_worker();
     }
     Ok(())
 }
@@ -142,7 +140,7 @@ async fn remind_missing_identifier(ctx: &AppContext, now: DateTime<Utc>) -> AppR
         .all(&ctx.db)
         .await?;
     for id in candidates {
-        let txn = db::begin_write(&ctx.db).await?;
+        let txn = ctx.write().await?;
         let Some(m) = missing_identifier_query(now)
             .filter(report::Column::Id.eq(id))
             .lock_exclusive()
@@ -174,7 +172,6 @@ async fn remind_missing_identifier(ctx: &AppContext, now: DateTime<Utc>) -> AppR
         active.identifier_reminded_at = Set(Some(now));
         active.update(&txn).await?;
         txn.commit().await?;
-        ctx.wake_worker();
     }
     Ok(())
 }
@@ -190,7 +187,7 @@ fn short(title: &str) -> String {
 /// One reminder to one user: the email is a mail job under `key`, and the
 /// in-app notification is written only when that job was new.
 async fn send(
-    conn: &impl ConnectionTrait,
+    conn: &WriteTxn,
     ctx: &AppContext,
     user_id: i64,
     key: &str,
@@ -223,7 +220,8 @@ async fn send(
             html: Some(html),
             headers: vec![],
         };
-        let new = jobs::enqueue(conn, now, NewJob::new("mail", mail)?.dedupe(key)).await?;
+        let new =
+            jobs::enqueue(conn, now, NewJob::new(jobs::mail::KIND, mail)?.dedupe(key)).await?;
         if !new {
             return Ok(());
         }

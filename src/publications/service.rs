@@ -15,7 +15,6 @@ use sea_orm::{
 use super::types::{self, OutputType, PublicationStatus};
 use crate::{
     context::AppContext,
-    db,
     entities::{
         publication_report as report, publication_report_coauthor as coauthor,
         publication_report_status_change as status_change, publication_report_workspace as rws,
@@ -447,7 +446,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let lists = apply(&txn, actor, &mut m, changes, now).await?;
     let inserted = to_active(&m, true).insert(&txn).await?;
     write_lists(&txn, inserted.id, lists).await?;
@@ -465,7 +464,7 @@ pub async fn update(
 ) -> AppResult<report::Model> {
     let now = ctx.clock.now();
     actor.require_writer(now)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let mut m = load_for_edit(&txn, actor, id, now).await?;
     let old_status = m.status.clone();
     let lists = apply(&txn, actor, &mut m, changes, now).await?;
@@ -511,7 +510,7 @@ pub async fn set_status(
 pub async fn submit(ctx: &AppContext, actor: &CurrentUser, id: i64) -> AppResult<Filed> {
     let now = ctx.clock.now();
     actor.require_writer(now)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let mut m = load_for_edit(&txn, actor, id, now).await?;
     if m.filed_at.is_some() {
         return Err(AppError::InvalidState {
@@ -541,7 +540,7 @@ pub async fn submit(ctx: &AppContext, actor: &CurrentUser, id: i64) -> AppResult
 /// Deletes a draft. Filed reports are part of the record and stay.
 pub async fn delete_draft(ctx: &AppContext, actor: &CurrentUser, id: i64) -> AppResult<()> {
     let now = ctx.clock.now();
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let m = load_for_edit(&txn, actor, id, now).await?;
     if m.filed_at.is_some() {
         return Err(AppError::InvalidState {

@@ -14,8 +14,6 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 pub mod contract;
-pub mod graphql;
-pub mod indexer;
 pub mod meili_index;
 pub mod snippet;
 pub mod tantivy_index;

@@ -3,6 +3,5 @@
 
 pub mod graphql;
 pub mod loaders;
-pub mod seed;
 pub mod service;
 pub mod types;

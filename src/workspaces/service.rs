@@ -19,19 +19,18 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, Query},
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::types::{DataType, FeaturedCategory, PurposeFlag, WorkspaceSort};
 use crate::{
     context::AppContext,
-    db,
+    db::WriteTxn,
     entities::{
         user, workspace, workspace_collaborator, workspace_consent, workspace_data_type,
         workspace_revision, workspace_tag,
     },
     error::{AppError, AppResult},
     identity::{CurrentUser, Tier, UserStatus},
-    jobs::{self, NewJob},
+    indexer::{self, Doc},
     markdown,
     notifications::service::{NewNotification, notify},
     validate,
@@ -358,19 +357,8 @@ pub async fn membership(
 
 /// Asks the search indexer to refresh a listing; it reads the row and drops
 /// the document when the listing is no longer published.
-pub async fn enqueue_index(
-    conn: &impl ConnectionTrait,
-    now: DateTime<Utc>,
-    id: i64,
-) -> AppResult<()> {
-    jobs::enqueue(
-        conn,
-        now,
-        NewJob::new("search.index", json!({ "doc": "workspace", "id": id }))?
-            .ordered_by(format!("workspace:{id}")),
-    )
-    .await?;
-    Ok(())
+pub async fn enqueue_index(txn: &WriteTxn, now: DateTime<Utc>, id: i64) -> AppResult<()> {
+    indexer::enqueue(txn, now, Doc::Workspace(id)).await
 }
 
 // ---------------------------------------------------------------- writes
@@ -404,7 +392,7 @@ pub async fn create(
     let data_types = check_data_types(input.tier, &input.data_types)?;
     let tags = normalize_tags(&input.tags)?;
 
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let taken = workspace::Entity::find()
         .filter(workspace::Column::Namespace.eq(&namespace))
         .count(&txn)
@@ -448,7 +436,6 @@ pub async fn create(
     replace_tags(&txn, created.id, &tags).await?;
     enqueue_index(&txn, now, created.id).await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(created)
 }
 
@@ -561,7 +548,7 @@ pub async fn update(
 ) -> AppResult<workspace::Model> {
     let now = ctx.clock.now();
     viewer.require_writer(now)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (current, membership) = load_visible(&txn, viewer, id).await?;
     if !membership.is_member() {
         return Err(AppError::forbidden(
@@ -677,7 +664,6 @@ pub async fn update(
     enqueue_index(&txn, now, id).await?;
     let saved = find(&txn, id).await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(saved)
 }
 
@@ -705,7 +691,7 @@ pub async fn publish(
 ) -> AppResult<workspace::Model> {
     let now = ctx.clock.now();
     viewer.require_writer(now)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (current, membership) = load_visible(&txn, viewer, id).await?;
     if membership != Membership::Owner {
         return Err(AppError::forbidden(
@@ -788,7 +774,6 @@ pub async fn publish(
     }
     enqueue_index(&txn, now, id).await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(published)
 }
 
@@ -805,7 +790,7 @@ pub async fn unpublish(
         Some(r) => validate::text("reason", &r, 0, 1000)?,
         None => String::new(),
     };
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (current, membership) = load_visible(&txn, viewer, id).await?;
     if membership != Membership::Owner && !viewer.is_admin() {
         return Err(AppError::forbidden(
@@ -842,7 +827,6 @@ pub async fn unpublish(
     }
     enqueue_index(&txn, now, id).await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(draft)
 }
 
@@ -855,7 +839,7 @@ pub async fn feature(
 ) -> AppResult<workspace::Model> {
     viewer.require_admin()?;
     let now = ctx.clock.now();
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (current, _) = load_visible(&txn, viewer, id).await?;
     if current.published_at.is_none() {
         return Err(AppError::InvalidState {
@@ -868,7 +852,6 @@ pub async fn feature(
     let saved = active.update(&txn).await?;
     enqueue_index(&txn, now, id).await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(saved)
 }
 
@@ -887,7 +870,7 @@ pub async fn report_duplicates(
             format!("must be between 0 and {MAX_DUPLICATE_COUNT}"),
         ));
     }
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (current, membership) = load_visible(&txn, viewer, id).await?;
     if membership != Membership::Owner {
         return Err(AppError::forbidden(
@@ -899,7 +882,6 @@ pub async fn report_duplicates(
     let saved = active.update(&txn).await?;
     enqueue_index(&txn, now, id).await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(saved)
 }
 
@@ -924,7 +906,7 @@ pub async fn add_collaborator(
 ) -> AppResult<workspace::Model> {
     let now = ctx.clock.now();
     viewer.require_writer(now)?;
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (current, membership) = load_visible(&txn, viewer, id).await?;
     if membership != Membership::Owner {
         return Err(AppError::forbidden("only the owner can add collaborators"));
@@ -994,7 +976,6 @@ pub async fn add_collaborator(
     .await?;
     enqueue_index(&txn, now, id).await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(current)
 }
 
@@ -1006,7 +987,7 @@ pub async fn remove_collaborator(
     user_id: i64,
 ) -> AppResult<workspace::Model> {
     let now = ctx.clock.now();
-    let txn = db::begin_write(&ctx.db).await?;
+    let txn = ctx.write().await?;
     let (current, membership) = load_visible(&txn, viewer, id).await?;
     let leaving = membership == Membership::Collaborator && user_id == viewer.id;
     if membership != Membership::Owner && !leaving {
@@ -1022,7 +1003,6 @@ pub async fn remove_collaborator(
     }
     enqueue_index(&txn, now, id).await?;
     txn.commit().await?;
-    ctx.wake_worker();
     Ok(current)
 }
 

@@ -3,10 +3,7 @@
 
 use std::time::Duration;
 
-use commons::{
-    jobs::worker::Worker,
-    notifications::service::{NewNotification, notify},
-};
+use commons::notifications::service::{NewNotification, notify};
 use serde_json::json;
 
 use crate::{
@@ -25,8 +22,9 @@ async fn daily_now(user: &Session) {
 
 async fn something_new_for(app: &TestApp, user: &Session, title: &str) {
     let ctx = app.ctx();
+    let txn = ctx.write().await.expect("begin");
     notify(
-        &ctx.db,
+        &txn,
         ctx,
         NewNotification {
             user_id: user.id_num(),
@@ -43,6 +41,7 @@ async fn something_new_for(app: &TestApp, user: &Session, title: &str) {
     )
     .await
     .expect("notify");
+    txn.commit().await.expect("commit");
 }
 
 /// An app that mails through SMTP on `port`, and a user whose daily digest is due.
@@ -152,7 +151,7 @@ async fn a_worker_killed_after_claiming_does_not_lose_or_double_the_digest() {
             .expect("schedule");
 
         // The first worker claims the job and dies before running it.
-        let claimed = Worker::new(app.ctx().clone()).claim().await.expect("claim");
+        let claimed = app.worker().claim().await.expect("claim");
         assert_eq!(claimed.len(), 1);
         // A restarted worker leaves the leased job alone...
         app.run_jobs().await;
@@ -213,7 +212,7 @@ async fn permanent_rejection_is_recorded_and_not_retried() {
         "failed for good, not retrying"
     );
     assert!(
-        commons::digest::send::is_suppressed(app.ctx(), &user.email)
+        commons::mail::suppression::is_suppressed(&app.ctx().db, &user.email)
             .await
             .expect("suppressed")
     );

@@ -486,10 +486,9 @@ async fn writes_are_refused_with_reasons() {
 
         // A locked thread refuses replies, except from moderators.
         let maria = current_user(&app, &f.moderator).await;
-        forum::threads::set_locked(&app.ctx().db, app.ctx(), &maria, id(&thread), true)
+        lock(&app, &maria, id(&thread), true)
             .await
             .expect("lock");
-            app.changed();
         let resp = james
             .gql(CREATE_POST, json!({ "i": { "threadId": thread, "body": "One more thing" } }))
             .await;
@@ -502,10 +501,9 @@ async fn writes_are_refused_with_reasons() {
         reply(&f.moderator, &thread, "Locked: see the FAQ.").await;
         // Researchers cannot lock (the service checks, whoever calls it).
         let james_user = current_user(&app, &james).await;
-        let err = forum::threads::set_locked(&app.ctx().db, app.ctx(), &james_user, id(&thread), false)
+        let err = lock(&app, &james_user, id(&thread), false)
             .await
             .expect_err("not a moderator");
-            app.changed();
         assert_eq!(err.code(), "FORBIDDEN");
 
         // Admin-only and moderator-only mutations.
@@ -794,4 +792,17 @@ async fn a_thread_excerpt_is_plain_text_follows_edits_and_hides_with_its_post() 
         assert_eq!(d["thread"]["excerpt"], "Edited: TOPMed or 1000 Genomes?");
     })
     .await;
+}
+
+/// Locks or unlocks a thread in one committed write, as the mutation does.
+async fn lock(
+    app: &TestApp,
+    actor: &commons::identity::CurrentUser,
+    thread_id: i64,
+    locked: bool,
+) -> Result<(), commons::error::AppError> {
+    let txn = app.ctx().write().await?;
+    forum::threads::set_locked(&txn, app.ctx(), actor, thread_id, locked).await?;
+    txn.commit().await?;
+    Ok(())
 }

@@ -47,7 +47,6 @@ async fn latest_top_unread_per_category_and_tag() {
         forum::threads::set_pinned(&app.ctx().db, app.ctx(), &maria, id(&t2), true)
             .await
             .expect("pin");
-            app.changed();
         // A reply bumps t1's activity to the top.
         reply(&b, &t1, "Start with the demographics criteria.").await;
 
@@ -325,10 +324,9 @@ async fn deletes_are_soft_and_moderation_states_hide_content() {
 
         // Held and hidden content: its author and moderators only.
         let maria = current_user(&app, &f.moderator).await;
-        forum::posts::set_moderation_state(&app.ctx().db, app.ctx(), &maria, id(&r2), ModerationState::Hidden)
+        moderate(&app, &maria, id(&r2), ModerationState::Hidden)
             .await
             .expect("hide");
-            app.changed();
         assert!(b.ok(post, json!({ "id": r2 })).await["post"].is_null());
         assert!(!c.ok(post, json!({ "id": r2 })).await["post"].is_null());
         assert!(!f.moderator.ok(post, json!({ "id": r2 })).await["post"].is_null());
@@ -338,22 +336,20 @@ async fn deletes_are_soft_and_moderation_states_hide_content() {
         assert_eq!(d["thread"]["replyCount"], 1);
         // A researcher cannot change moderation states.
         let anna = current_user(&app, &a).await;
-        let err = forum::posts::set_moderation_state(&app.ctx().db, app.ctx(), &anna, id(&r2), ModerationState::Visible)
+        let err = moderate(&app, &anna, id(&r2), ModerationState::Visible)
             .await
             .expect_err("not a moderator");
         assert_eq!(err.code(), "FORBIDDEN");
-        forum::posts::set_moderation_state(&app.ctx().db, app.ctx(), &maria, id(&r2), ModerationState::Visible)
+        moderate(&app, &maria, id(&r2), ModerationState::Visible)
             .await
             .expect("restore");
-            app.changed();
         assert!(!b.ok(post, json!({ "id": r2 })).await["post"].is_null());
 
         // A held opening post holds the whole thread.
         let (held, held_op) = start_thread(&c, &f.methods, "Counts from my cohort", "We found 12 participants with", &[]).await;
-        forum::posts::set_moderation_state(&app.ctx().db, app.ctx(), &maria, id(&held_op), ModerationState::Held)
+        moderate(&app, &maria, id(&held_op), ModerationState::Held)
             .await
             .expect("hold");
-            app.changed();
         let q = "query($id: ID!) { thread(id: $id) { title moderationState } }";
         assert!(b.ok(q, json!({ "id": held })).await["thread"].is_null());
         assert_eq!(c.ok(q, json!({ "id": held })).await["thread"]["moderationState"], "HELD");
@@ -615,4 +611,18 @@ async fn seed_demo_fills_the_forum() {
         assert!(threads.iter().any(|t| t["node"]["replyCount"].as_i64() > Some(0)));
     })
     .await;
+}
+
+/// Moves a post between moderation states in one committed write, as the
+/// moderation service does.
+async fn moderate(
+    app: &TestApp,
+    actor: &commons::identity::CurrentUser,
+    post_id: i64,
+    state: ModerationState,
+) -> Result<commons::entities::forum_post::Model, commons::error::AppError> {
+    let txn = app.ctx().write().await?;
+    let post = forum::posts::set_moderation_state(&txn, app.ctx(), actor, post_id, state).await?;
+    txn.commit().await?;
+    Ok(post)
 }

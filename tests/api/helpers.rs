@@ -15,7 +15,11 @@ use std::{
 };
 
 use commons::{
-    App, BuildOptions, config::Config, context::AppContext, jobs::worker::Worker, mail::SentMail,
+    App, BuildOptions,
+    config::Config,
+    context::AppContext,
+    jobs::{Registry, worker::Worker},
+    mail::SentMail,
 };
 use poem::listener::{Acceptor, Listener, TcpListener};
 use serde_json::{Value, json};
@@ -109,6 +113,7 @@ struct Inner {
     backend: Backend,
     addr: SocketAddr,
     ctx: AppContext,
+    jobs: Arc<Registry>,
     http: reqwest::Client,
     stop: std::sync::Mutex<Option<oneshot::Sender<()>>>,
     server: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -228,6 +233,7 @@ impl TestApp {
         let bind = config.bind;
         let app = App::build_with(config, options).await.expect("build app");
         let ctx = app.ctx.clone();
+        let jobs = app.jobs.clone();
         // Port 0 unless a test needs a known address (COMMONS_BIND).
         let acceptor = TcpListener::bind(bind.to_string())
             .into_acceptor()
@@ -254,6 +260,7 @@ impl TestApp {
             backend,
             addr,
             ctx,
+            jobs,
             http,
             stop: std::sync::Mutex::new(Some(stop_tx)),
             server: std::sync::Mutex::new(Some(server)),
@@ -299,6 +306,34 @@ impl TestApp {
         self.0.backend
     }
 
+    /// What the worker runs: job handlers and schedulers.
+    pub fn jobs(&self) -> Arc<Registry> {
+        self.0.jobs.clone()
+    }
+
+    /// A worker of this app, as `commons serve` runs one.
+    pub fn worker(&self) -> Worker {
+        Worker::new(self.0.ctx.clone(), self.jobs())
+    }
+
+    /// The worker's scheduler tick: at most once a minute of the app's clock.
+    pub async fn housekeeping_tick(&self) {
+        self.0
+            .jobs
+            .housekeeping_tick(&self.0.ctx)
+            .await
+            .expect("scheduler tick");
+    }
+
+    /// Every scheduler, unthrottled.
+    pub async fn run_schedulers(&self) {
+        self.0
+            .jobs
+            .run_schedulers(&self.0.ctx)
+            .await
+            .expect("schedulers");
+    }
+
     pub fn ctx(&self) -> &AppContext {
         &self.0.ctx
     }
@@ -332,10 +367,7 @@ impl TestApp {
 
     /// Runs the job queue until nothing is due.
     pub async fn run_jobs(&self) -> usize {
-        Worker::new(self.0.ctx.clone())
-            .run_until_idle()
-            .await
-            .expect("jobs run")
+        self.worker().run_until_idle().await.expect("jobs run")
     }
 
     pub fn mail(&self) -> Vec<SentMail> {

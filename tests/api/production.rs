@@ -7,11 +7,7 @@ use std::time::Duration;
 use commons::{
     auth::service as auth,
     error::AppError,
-    jobs::{
-        self, NewJob,
-        queue::JobStatus,
-        worker::{JobError, Worker},
-    },
+    jobs::{self, JobError, NewJob, queue::JobStatus},
     mail::OutgoingMail,
 };
 use sea_orm::{ConnectionTrait, Statement};
@@ -47,13 +43,15 @@ async fn enqueue_mail(app: &TestApp, to: &str, key: Option<&str>) {
         html: None,
         headers: vec![],
     };
-    let mut job = NewJob::new("mail", mail).expect("job");
+    let mut job = NewJob::new(jobs::mail::KIND, mail).expect("job");
     if let Some(key) = key {
         job = job.dedupe(key);
     }
-    jobs::enqueue(&app.ctx().db, app.ctx().clock.now(), job)
+    let txn = app.ctx().write().await.expect("begin");
+    jobs::enqueue(&txn, app.ctx().clock.now(), job)
         .await
         .expect("enqueue");
+    txn.commit().await.expect("commit");
 }
 
 #[tokio::test]
@@ -61,13 +59,13 @@ async fn a_restarted_replica_takes_back_its_jobs_at_once() {
     on_each_backend(|app| async move {
         enqueue_mail(&app, "a@researchallofus.org", None).await;
         // The first process claims the job and dies.
-        let dead = Worker::new(app.ctx().clone());
+        let dead = app.worker();
         let claimed = dead.claim().await.expect("claim");
         assert_eq!(claimed.len(), 1);
         assert_eq!(app.run_jobs().await, 0, "leased to the dead process");
         // Its successor on the same replica takes the job back without
         // waiting for the lease.
-        let successor = Worker::new(app.ctx().clone());
+        let successor = app.worker();
         assert_eq!(successor.take_back().await.expect("take back"), 1);
         assert_eq!(successor.run_until_idle().await.expect("run"), 1);
         assert_eq!(app.mail_to("a@researchallofus.org").len(), 1);
@@ -79,7 +77,7 @@ async fn a_restarted_replica_takes_back_its_jobs_at_once() {
 async fn a_dead_replicas_jobs_are_taken_over_once_the_lease_lapses() {
     on_each_backend_with(&[("COMMONS_JOB_LEASE_SECONDS", "5")], |app| async move {
         enqueue_mail(&app, "b@researchallofus.org", None).await;
-        let dead = Worker::new(app.ctx().clone());
+        let dead = app.worker();
         let claimed = dead.claim().await.expect("claim");
         assert_eq!(app.run_jobs().await, 0);
         app.ctx().clock.advance(chrono::Duration::seconds(6));
@@ -100,7 +98,7 @@ async fn a_stopping_worker_releases_the_jobs_it_has_not_started() {
         for n in 0..3 {
             enqueue_mail(&app, &format!("c{n}@researchallofus.org"), None).await;
         }
-        let stopping = Worker::new(app.ctx().clone());
+        let stopping = app.worker();
         let claimed = stopping.claim().await.expect("claim");
         assert_eq!(claimed.len(), 3);
         let ids: Vec<i64> = claimed.iter().map(|j| j.id).collect();
@@ -134,9 +132,10 @@ async fn mail_retried_after_a_crash_keeps_its_message_id() {
     enqueue_mail(&app, "d@researchallofus.org", Some("notification:2")).await;
     // The first worker hands the first message to the SMTP server and
     // dies before the job settles.
-    let crashed = Worker::new(app.ctx().clone());
+    let crashed = app.worker();
     let claimed = crashed.claim().await.expect("claim");
-    commons::jobs::dispatch::run_claimed(app.ctx(), &claimed[0])
+    app.jobs()
+        .run(app.ctx(), &claimed[0])
         .await
         .expect("accepted by SMTP");
     // Its lease lapses; the job runs again, and both jobs are delivered.

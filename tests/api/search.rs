@@ -211,14 +211,15 @@ async fn a_hidden_post_is_found_by_moderators_only() {
         let mut active: commons::entities::forum_post::ActiveModel = row.into();
         active.moderation_state = Set("hidden".into());
         active.update(&app.ctx().db).await.expect("hide");
-        commons::jobs::enqueue(
-            &app.ctx().db,
+        let txn = app.ctx().write().await.expect("begin");
+        commons::indexer::enqueue(
+            &txn,
             app.ctx().clock.now(),
-            commons::jobs::NewJob::new("search.index", json!({ "doc": "post", "id": post_id }))
-                .expect("job"),
+            commons::indexer::Doc::Post(post_id),
         )
         .await
         .expect("enqueue");
+        txn.commit().await.expect("commit");
         app.run_jobs().await;
 
         assert_eq!(
@@ -416,7 +417,7 @@ async fn reindex_gives_the_same_results_as_incremental_indexing() {
         for q in queries {
             before.push(search(&reader, q, json!({ "first": 50 })).await);
         }
-        let stats = commons::search::indexer::rebuild_all(app.ctx())
+        let stats = commons::indexer::rebuild_all(app.ctx())
             .await
             .expect("rebuild");
         assert!(

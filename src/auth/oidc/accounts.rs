@@ -22,9 +22,8 @@ use crate::{
         password,
         service::{self, ProviderSession, SignedIn},
     },
-    changes::Change,
     context::AppContext,
-    db,
+    db::WriteTxn,
     entities::{oidc_identity, user},
     identity::{Role, Roles, Tier, UserStatus},
 };
@@ -42,7 +41,8 @@ pub async fn sign_in(
     let tier = claims::tier(oidc, &verified);
     let roles = claims::roles(oidc, &verified);
     let now = ctx.clock.now();
-    let txn = db::begin_write(&ctx.db).await?;
+    // The tier and roles may change, and they show wherever the member does.
+    let txn = ctx.write().await?;
     let identity = oidc_identity::Entity::find()
         .filter(oidc_identity::Column::Issuer.eq(&verified.issuer))
         .filter(oidc_identity::Column::Subject.eq(&verified.subject))
@@ -97,10 +97,6 @@ pub async fn sign_in(
     )
     .await?;
     txn.commit().await?;
-    // The member's tier or roles may have changed: cached reads go.
-    ctx.changes
-        .committed(&ctx.db, Change::Private(user.id))
-        .await;
     Ok(SignedIn {
         token,
         expires_at,
@@ -211,7 +207,7 @@ async fn create(
 
 /// Applies the tier and roles the claims give (when configured).
 async fn apply_claims(
-    txn: &impl ConnectionTrait,
+    txn: &WriteTxn,
     user: user::Model,
     tier: Option<Tier>,
     roles: Option<Roles>,
@@ -235,6 +231,6 @@ async fn apply_claims(
     let user = active.update(txn).await?;
     tracing::info!(user_id, tier = %user.tier, roles = %user.roles, "applied the provider's tier and roles");
     // The profile's tier is searchable.
-    crate::search::indexer::index_profile(txn, now, user_id).await?;
+    crate::indexer::enqueue(txn, now, crate::indexer::Doc::Profile(user_id)).await?;
     Ok(user)
 }

@@ -4,17 +4,17 @@
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{
-    service::{self, Consent, NewListing, Purpose},
-    types::{DataType, FeaturedCategory, PurposeFlag},
+    profiles::{self, ProfileChange},
+    requests,
+    vocabulary::CareerStage,
 };
 use crate::{
     context::AppContext,
     entities::user,
     identity::{CurrentUser, Tier},
-    matching::{
-        profiles::{self, ProfileChange},
-        requests,
-        vocabulary::CareerStage,
+    workspaces::{
+        service::{self, Consent, NewListing, Purpose},
+        types::{DataType, FeaturedCategory, PurposeFlag},
     },
 };
 

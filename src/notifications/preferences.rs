@@ -5,6 +5,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, sea_query::OnConfl
 
 use crate::{
     context::AppContext,
+    db::Reach,
     entities::user_preference,
     error::{AppError, AppResult},
     identity::CurrentUser,
@@ -125,7 +126,10 @@ pub async fn update(
         prefs.email_decisions = v;
     }
     prefs.updated_at = now;
-    save(&ctx.db, prefs.clone()).await?;
+    let txn = ctx.write().await?;
+    txn.reaches(Reach::Member(viewer.id));
+    save(&txn, prefs.clone()).await?;
+    txn.commit().await?;
     Ok(prefs)
 }
 

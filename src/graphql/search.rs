@@ -12,7 +12,6 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
-use super::{DocKind, SearchFilters, SearchQuery, Viewer};
 use crate::{
     entities::{
         forum_post, forum_thread, researcher_profile, user, workspace, workspace_collaborator,
@@ -25,6 +24,7 @@ use crate::{
     identity::{CurrentUser, Tier, UserStatus},
     matching::graphql::ResearcherProfile,
     request::{GqlResult, app, require_user},
+    search::{DocKind, SearchFilters, SearchQuery, Viewer},
     validate,
     workspaces::{self, graphql::Workspace, service::Membership},
 };

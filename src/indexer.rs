@@ -1,30 +1,75 @@
-//! Turns database rows into search documents. The `search.index` job names
-//! a document (`{"doc": "post" | "thread" | "workspace" | "profile", "id"}`);
+//! Keeps the search engine in step with the database. The `search.index`
+//! job names a document (`{"doc": "post" | "thread" | "workspace" |
+//! "profile", "id"}`);
 //! the handler reads the row as it is *now* and upserts or deletes, so a
 //! job that runs late (after an outage) still applies the latest edit, and
 //! jobs for one document run in order through their ordering key.
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use super::{DocKind, SearchDocument, SearchError};
 use crate::{
     context::AppContext,
+    db::WriteTxn,
     entities::{
         forum_category, forum_post, forum_tag, forum_thread, forum_thread_tag, profile_term,
         researcher_profile, user, workspace, workspace_tag,
     },
     error::{AppError, AppResult},
-    jobs::worker::JobError,
+    jobs::{self, JobError, JobKind, NewJob, queue::ClaimedJob},
     markdown,
+    search::{DocKind, SearchDocument, SearchError},
 };
 
-#[derive(Debug, Deserialize)]
-struct IndexJob {
-    doc: String,
-    id: i64,
+/// Keeping the index in step must survive an outage of any length, and
+/// search results are never cached.
+pub const INDEX: JobKind = JobKind::new("search.index")
+    .retried_forever()
+    .leaves_reads();
+
+/// Rebuilds every index from the database (`commons reindex` enqueues it).
+pub const REINDEX: JobKind = JobKind::new("search.reindex")
+    .retried_forever()
+    .leaves_reads();
+
+/// A document whose row changed: the `search.index` job's payload,
+/// `{"doc": "post", "id": 7}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "doc", content = "id", rename_all = "lowercase")]
+pub enum Doc {
+    Post(i64),
+    /// Every post of the thread (a title, category or tag change).
+    Thread(i64),
+    Workspace(i64),
+    /// A member's profile: dropped while the account is suspended or the
+    /// profile closed, restored when it is reinstated.
+    Profile(i64),
+}
+
+impl Doc {
+    /// Jobs for one document run one at a time, in the order of their writes.
+    fn ordering_key(self) -> String {
+        match self {
+            Doc::Post(id) => format!("post:{id}"),
+            Doc::Thread(id) => format!("thread:{id}"),
+            Doc::Workspace(id) => format!("workspace:{id}"),
+            Doc::Profile(id) => format!("profile:{id}"),
+        }
+    }
+}
+
+/// Asks the indexer to bring `doc` up to date, in the caller's transaction.
+pub async fn enqueue(txn: &WriteTxn, now: DateTime<Utc>, doc: Doc) -> AppResult<()> {
+    jobs::enqueue(
+        txn,
+        now,
+        NewJob::new(INDEX, doc)?.ordered_by(doc.ordering_key()),
+    )
+    .await?;
+    Ok(())
 }
 
 impl From<SearchError> for JobError {
@@ -37,51 +82,25 @@ impl From<SearchError> for JobError {
     }
 }
 
-/// Asks the indexer to refresh a member's profile document, in the caller's
-/// transaction: it drops the document while the account is suspended (or
-/// the profile closed) and restores it when the account is reinstated.
-pub async fn index_profile(
-    conn: &impl ConnectionTrait,
-    now: chrono::DateTime<chrono::Utc>,
-    user_id: i64,
-) -> AppResult<()> {
-    crate::jobs::enqueue(
-        conn,
-        now,
-        crate::jobs::NewJob::new(
-            "search.index",
-            serde_json::json!({ "doc": "profile", "id": user_id }),
-        )?
-        .ordered_by(format!("profile:{user_id}")),
-    )
-    .await?;
-    Ok(())
-}
-
 /// The `search.index` job handler.
-pub async fn run(ctx: &AppContext, payload: &str) -> Result<(), JobError> {
-    let job: IndexJob = serde_json::from_str(payload)
-        .map_err(|e| JobError::Permanent(format!("bad search.index payload: {e}")))?;
-    let (upserts, deletes) = match job.doc.as_str() {
-        "post" => post_documents(&ctx.db, &[job.id]).await?,
-        "thread" => {
+pub async fn run(ctx: AppContext, job: ClaimedJob) -> Result<(), JobError> {
+    let doc: Doc =
+        serde_json::from_str(&job.payload).map_err(|e| JobError::bad_payload(&INDEX, e))?;
+    let (upserts, deletes) = match doc {
+        Doc::Post(id) => post_documents(&ctx.db, &[id]).await?,
+        Doc::Thread(id) => {
             let ids: Vec<i64> = forum_post::Entity::find()
                 .select_only()
                 .column(forum_post::Column::Id)
-                .filter(forum_post::Column::ThreadId.eq(job.id))
+                .filter(forum_post::Column::ThreadId.eq(id))
                 .into_tuple()
                 .all(&ctx.db)
                 .await
                 .map_err(AppError::from)?;
             post_documents(&ctx.db, &ids).await?
         }
-        "workspace" => workspace_documents(&ctx.db, &[job.id]).await?,
-        "profile" => profile_documents(&ctx.db, &[job.id]).await?,
-        other => {
-            return Err(JobError::Permanent(format!(
-                "unknown search document kind {other:?}"
-            )));
-        }
+        Doc::Workspace(id) => workspace_documents(&ctx.db, &[id]).await?,
+        Doc::Profile(id) => profile_documents(&ctx.db, &[id]).await?,
     };
     if !upserts.is_empty() {
         ctx.search.upsert(upserts).await?;

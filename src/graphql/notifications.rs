@@ -6,13 +6,13 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 
-use super::{service, visibility};
 use crate::{
     auth::{graphql::User, loaders::UserLoader},
     entities::notification,
     error::AppError,
+    notifications::service,
     request::{GqlResult, app, require_user},
-    validate,
+    validate, visibility,
 };
 
 pub const MAX_PAGE: usize = 50;

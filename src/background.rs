@@ -1,0 +1,49 @@
+//! The application's background work, assembled above every domain: each
+//! job kind with its handler, and each scheduler the worker runs between
+//! batches. Adding a kind means declaring its [`JobKind`] next to its
+//! handler in the domain, and registering both here.
+//!
+//! [`JobKind`]: crate::jobs::JobKind
+
+use crate::{
+    digest, exemptions, indexer,
+    jobs::{self, Registry},
+    publications,
+};
+
+/// Every job kind and scheduler of the application.
+pub fn registry() -> Registry {
+    Registry::default()
+        .handle(jobs::mail::KIND, |ctx, job| {
+            Box::pin(jobs::mail::deliver(ctx, job))
+        })
+        .handle(digest::send::KIND, |ctx, job| {
+            Box::pin(async move { digest::send::run(&ctx, &job.payload).await })
+        })
+        .handle(indexer::INDEX, |ctx, job| Box::pin(indexer::run(ctx, job)))
+        .handle(indexer::REINDEX, |ctx, _job| {
+            Box::pin(async move {
+                let stats = indexer::rebuild_all(&ctx).await?;
+                tracing::info!(?stats, "search index rebuilt");
+                Ok(())
+            })
+        })
+        .handle(exemptions::reminders::KIND, |ctx, job| {
+            Box::pin(async move { exemptions::reminders::send(&ctx, &job.payload).await })
+        })
+        .schedule("rate-limit housekeeping", |ctx| {
+            Box::pin(async move {
+                ctx.limits.housekeeping();
+                Ok(())
+            })
+        })
+        .schedule("digests", |ctx| {
+            Box::pin(async move { digest::schedule::run(&ctx).await.map(drop) })
+        })
+        .schedule("publication reminders", |ctx| {
+            Box::pin(async move { publications::run_scheduled(&ctx).await })
+        })
+        .schedule("exemption reminders", |ctx| {
+            Box::pin(async move { exemptions::run_scheduled(&ctx).await })
+        })
+}
