@@ -30,6 +30,7 @@ pub mod jobs;
 pub mod mail;
 pub mod markdown;
 pub mod matching;
+pub mod membership;
 pub mod moderation;
 pub mod notifications;
 pub mod publications;

@@ -312,6 +312,70 @@ async fn sign_in_follows_only_same_origin_next() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_who_left_the_workspace_sees_why_they_may_not_review() {
+    require_tools();
+    let _one_at_a_time = BROWSER.lock().await;
+    let app = spawn_app().await;
+    let requester = app
+        .user_with("rhea", &[Role::Researcher], Tier::Registered)
+        .await;
+    let reviewer = app
+        .user_with(
+            "kimreviews",
+            &[Role::Reviewer, Role::Researcher],
+            Tier::Registered,
+        )
+        .await;
+    let workspace = workspace_of(&requester, "Shared cohort").await;
+    let member = json!({ "w": workspace, "u": reviewer.id });
+    requester
+        .ok(
+            "mutation($w: ID!, $u: ID!) { addWorkspaceCollaborator(workspaceId: $w, userId: $u) { id } }",
+            member.clone(),
+        )
+        .await;
+    let title = "County carrier counts";
+    let needed_by = app.ctx().clock.now().date_naive() + chrono::Duration::days(30);
+    let created = requester
+        .ok(
+            "mutation($i: CreateExemptionRequestInput!) { createExemptionRequest(input: $i) { id } }",
+            json!({ "i": {
+                "workspaceId": workspace,
+                "title": title,
+                "dissemination": "Table 2: carriers by county.",
+                "cells": [{ "description": "Carriers in one county", "countMin": 5, "countMax": 12, "whyNotSuppressed": "The county count is the finding." }],
+                "justification": "The cluster needs the county to be actionable.",
+                "venue": "A journal",
+                "neededBy": needed_by.to_string(),
+            } }),
+        )
+        .await;
+    requester
+        .ok(
+            "mutation($id: ID!) { submitExemptionRequest(id: $id) { id } }",
+            json!({ "id": created["createExemptionRequest"]["id"] }),
+        )
+        .await;
+    // The reviewer leaves the workspace once the request is in the queue.
+    reviewer
+        .ok(
+            "mutation($w: ID!, $u: ID!) { removeWorkspaceCollaborator(workspaceId: $w, userId: $u) { id } }",
+            member,
+        )
+        .await;
+    run_script(
+        &app,
+        "exemption_conflict.mjs",
+        &[
+            ("REVIEWER_EMAIL", reviewer.email.as_str()),
+            ("REQUEST_TITLE", title),
+        ],
+    )
+    .await;
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_researcher_signs_in_through_the_identity_provider_posts_and_signs_out() {
     require_tools();
     let _one_at_a_time = BROWSER.lock().await;

@@ -16,6 +16,7 @@ mod m20261124_000070_publications;
 mod m20261124_000080_read_paths;
 mod m20261124_000090_post_excerpts;
 mod m20261202_000140_rate_limits;
+mod m20261202_000150_membership_history;
 mod m20261202_000180_oidc;
 
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000080_read_paths::Migration),
             Box::new(m20261124_000090_post_excerpts::Migration),
             Box::new(m20261202_000140_rate_limits::Migration),
+            Box::new(m20261202_000150_membership_history::Migration),
             Box::new(m20261202_000180_oidc::Migration),
         ]
     }

@@ -42,5 +42,6 @@ pub mod workspace;
 pub mod workspace_collaborator;
 pub mod workspace_consent;
 pub mod workspace_data_type;
+pub mod workspace_membership;
 pub mod workspace_revision;
 pub mod workspace_tag;

@@ -12,8 +12,9 @@ use async_graphql::{
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
+    conflict::{self, ConflictReason, Facts},
     loaders::{
-        ExemptionApprovalsLoader, ExemptionEventsLoader, ExemptionWorkspaceLoader,
+        ExemptionApprovalsLoader, ExemptionEventsLoader, ExemptionWorkspaceLoader, Members,
         WorkspaceMembersLoader,
     },
     service::{self, Cell, Changes, NewRequest, QueueCursor, QueueFilter},
@@ -23,6 +24,7 @@ use crate::{
     auth::{graphql::User, loaders::UserLoader},
     entities::{exemption_approval, exemption_event, exemption_request, workspace},
     error::{AppError, AppResult},
+    identity::Tier,
     request::{GqlResult, app, require_user, viewer},
     validate,
 };
@@ -57,6 +59,60 @@ impl ExemptionRequest {
         State::parse(&self.0.state).unwrap_or(State::Draft)
     }
 
+    /// Whether the viewer's tier covers the request's workspace now. The
+    /// service checked it when the request was loaded; the fields that
+    /// carry tiered data check it again, so no path to this object (a
+    /// mutation's answer, a nested field) shows them to a viewer who lost
+    /// the tier.
+    async fn tier_covered(&self, ctx: &Context<'_>) -> AppResult<bool> {
+        let Some(v) = viewer(ctx) else {
+            return Ok(false);
+        };
+        let tier = load::<ExemptionWorkspaceLoader, _>(ctx, self.0.workspace_id)
+            .await?
+            .and_then(|w| Tier::parse(&w.tier))
+            .unwrap_or(Tier::Controlled);
+        Ok(v.tier.covers(tier))
+    }
+
+    /// What the conflict rule reads for this request.
+    async fn facts(&self, ctx: &Context<'_>) -> AppResult<(Members, Vec<i64>)> {
+        let members = load::<WorkspaceMembersLoader, _>(ctx, self.0.workspace_id)
+            .await?
+            .unwrap_or_default();
+        let deniers: Vec<i64> = if self.0.appealed_at.is_some() {
+            load::<ExemptionEventsLoader, _>(ctx, self.0.id)
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|e| e.kind == service::kind::DENY)
+                .filter_map(|e| e.actor_id)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok((members, deniers))
+    }
+
+    /// Why `reviewer_id` may not review this request.
+    async fn conflict_for(
+        &self,
+        ctx: &Context<'_>,
+        reviewer_id: i64,
+    ) -> AppResult<Option<ConflictReason>> {
+        let (members, deniers) = self.facts(ctx).await?;
+        Ok(conflict::conflict(
+            &self.0,
+            reviewer_id,
+            Facts {
+                owner_id: members.owner_id,
+                collaborators: &members.collaborators,
+                history: &members.history,
+                deniers: &deniers,
+            },
+        ))
+    }
+
     /// Whether the viewer may read internal comments: a reviewer with no
     /// conflict of interest.
     async fn viewer_sees_internal(&self, ctx: &Context<'_>) -> AppResult<bool> {
@@ -66,23 +122,62 @@ impl ExemptionRequest {
         if !v.is_reviewer() || v.id == self.0.requester_id {
             return Ok(false);
         }
-        let members = load::<WorkspaceMembersLoader, _>(ctx, self.0.workspace_id)
-            .await?
-            .unwrap_or_default();
-        Ok(!members.contains(&v.id))
+        let conflict = self.conflict_for(ctx, v.id).await?;
+        Ok(!conflict.is_some_and(ConflictReason::is_of_interest))
     }
 
+    /// This round's approvals that count: an approval whose reviewer became
+    /// conflicted before the request was decided is void.
     async fn round_approvals(
         &self,
         ctx: &Context<'_>,
     ) -> AppResult<Vec<exemption_approval::Model>> {
-        Ok(load::<ExemptionApprovalsLoader, _>(ctx, self.0.id)
-            .await?
-            .unwrap_or_default()
+        let cast: Vec<exemption_approval::Model> =
+            load::<ExemptionApprovalsLoader, _>(ctx, self.0.id)
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|a| a.round == self.0.round)
+                .collect();
+        if cast.is_empty() {
+            return Ok(cast);
+        }
+        let (members, deniers) = self.facts(ctx).await?;
+        let facts = Facts {
+            owner_id: members.owner_id,
+            collaborators: &members.collaborators,
+            history: &members.history,
+            deniers: &deniers,
+        };
+        Ok(cast
             .into_iter()
-            .filter(|a| a.round == self.0.round)
+            .filter(|vote| !conflict::approval_void(&self.0, vote.reviewer_id, facts))
             .collect())
     }
+}
+
+impl ExemptionRequest {
+    /// `value` for a viewer whose tier covers the workspace; NOT_FOUND,
+    /// the answer for the request itself, otherwise.
+    async fn tiered(&self, ctx: &Context<'_>, value: &str) -> GqlResult<String> {
+        if self.tier_covered(ctx).await? {
+            Ok(value.to_string())
+        } else {
+            Err(not_found().into())
+        }
+    }
+}
+
+fn not_found() -> AppError {
+    AppError::NotFound("exemption request")
+}
+
+/// Why the viewer may not review a request.
+#[derive(SimpleObject)]
+pub struct ExemptionConflict {
+    pub reason: ConflictReason,
+    /// The reason in words, as the refusal of a claim gives it.
+    pub message: String,
 }
 
 #[Object]
@@ -104,34 +199,62 @@ impl ExemptionRequest {
     async fn requester(&self, ctx: &Context<'_>) -> GqlResult<Option<User>> {
         Ok(load_user(ctx, Some(self.0.requester_id)).await?)
     }
+    /// Null for a viewer whose data tier does not cover the workspace.
     async fn workspace(&self, ctx: &Context<'_>) -> GqlResult<Option<ExemptionWorkspace>> {
+        let Some(v) = viewer(ctx) else {
+            return Ok(None);
+        };
         Ok(
             load::<ExemptionWorkspaceLoader, _>(ctx, self.0.workspace_id)
                 .await?
+                .filter(|w| {
+                    v.tier
+                        .covers(Tier::parse(&w.tier).unwrap_or(Tier::Controlled))
+                })
                 .map(ExemptionWorkspace),
         )
     }
+    /// Why the viewer, a reviewer, may not review this request: their own,
+    /// their workspace's now or while the request existed, or an appeal of
+    /// their own denial. Null when they may, and for everyone else.
+    async fn review_conflict(&self, ctx: &Context<'_>) -> GqlResult<Option<ExemptionConflict>> {
+        let Some(v) = viewer(ctx).filter(|v| v.is_reviewer()) else {
+            return Ok(None);
+        };
+        Ok(self
+            .conflict_for(ctx, v.id)
+            .await?
+            .map(|reason| ExemptionConflict {
+                reason,
+                message: reason.message("you"),
+            }))
+    }
     /// What will be disseminated (markdown source).
-    async fn dissemination(&self) -> &str {
-        &self.0.dissemination
+    async fn dissemination(&self, ctx: &Context<'_>) -> GqlResult<String> {
+        self.tiered(ctx, &self.0.dissemination).await
     }
     /// Sanitized HTML of `dissemination`.
-    async fn dissemination_html(&self, ctx: &Context<'_>) -> String {
-        crate::request::html_for_readers(ctx, &self.0.dissemination_html)
+    async fn dissemination_html(&self, ctx: &Context<'_>) -> GqlResult<String> {
+        let html = self.tiered(ctx, &self.0.dissemination_html).await?;
+        Ok(crate::request::html_for_readers(ctx, &html))
     }
     /// The cells or statistics below the threshold.
     #[graphql(complexity = "crate::request::cost::listed(50, child_complexity)")]
-    async fn cells(&self) -> Vec<ExemptionCell> {
-        service::cells_of(&self.0)
+    async fn cells(&self, ctx: &Context<'_>) -> GqlResult<Vec<ExemptionCell>> {
+        if !self.tier_covered(ctx).await? {
+            return Err(not_found().into());
+        }
+        Ok(service::cells_of(&self.0)
             .into_iter()
             .map(ExemptionCell::from)
-            .collect()
+            .collect())
     }
-    async fn justification(&self) -> &str {
-        &self.0.justification
+    async fn justification(&self, ctx: &Context<'_>) -> GqlResult<String> {
+        self.tiered(ctx, &self.0.justification).await
     }
-    async fn justification_html(&self, ctx: &Context<'_>) -> String {
-        crate::request::html_for_readers(ctx, &self.0.justification_html)
+    async fn justification_html(&self, ctx: &Context<'_>) -> GqlResult<String> {
+        let html = self.tiered(ctx, &self.0.justification_html).await?;
+        Ok(crate::request::html_for_readers(ctx, &html))
     }
     /// The intended venue (journal, conference, preprint server, …).
     async fn venue(&self) -> &str {

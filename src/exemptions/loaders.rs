@@ -4,15 +4,16 @@
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::{
     context::AppContext,
     entities::{
         exemption_approval as approval, exemption_event as event, workspace,
-        workspace_collaborator as collaborator,
+        workspace_collaborator as collaborator, workspace_membership as stretch,
     },
     error::AppError,
+    membership::{MembershipRole, Stretch},
 };
 
 type LoadResult<V> = Result<HashMap<i64, V>, Arc<AppError>>;
@@ -60,36 +61,102 @@ impl Loader<i64> for ExemptionWorkspaceLoader {
     }
 }
 
-/// The owner and collaborators of each workspace, for the conflict-of-interest
-/// rule.
+/// Who is and was in a workspace, for the conflict-of-interest rule.
+#[derive(Clone, Debug, Default)]
+pub struct Members {
+    pub owner_id: Option<i64>,
+    /// Current collaborators.
+    pub collaborators: Vec<i64>,
+    /// Every stretch of membership, past and present.
+    pub history: Vec<Stretch>,
+}
+
+impl Members {
+    /// Owns or collaborates on the workspace now.
+    pub fn contains(&self, user_id: i64) -> bool {
+        self.owner_id == Some(user_id) || self.collaborators.contains(&user_id)
+    }
+}
+
+/// The owner, collaborators and membership history of each workspace.
 pub struct WorkspaceMembersLoader(pub DatabaseConnection);
 
 impl Loader<i64> for WorkspaceMembersLoader {
-    type Value = Vec<i64>;
+    type Value = Members;
     type Error = Arc<AppError>;
 
+    /// One statement: the history, the current collaborators and the
+    /// owners, as rows of one shape.
     async fn load(&self, keys: &[i64]) -> LoadResult<Self::Value> {
-        let owners: Vec<(i64, i64)> = workspace::Entity::find()
-            .select_only()
-            .column(workspace::Column::Id)
-            .column(workspace::Column::OwnerId)
-            .filter(workspace::Column::Id.is_in(keys.iter().copied()))
-            .into_tuple()
-            .all(&self.0)
-            .await
-            .map_err(db_err)?;
-        let collaborators: Vec<(i64, i64)> = collaborator::Entity::find()
-            .select_only()
+        use sea_orm::{
+            FromQueryResult, StatementBuilder,
+            sea_query::{Expr, Query, UnionType},
+        };
+
+        #[derive(FromQueryResult)]
+        struct Row {
+            workspace_id: i64,
+            user_id: i64,
+            role: String,
+            started_at: chrono::DateTime<chrono::Utc>,
+            ended_at: Option<chrono::DateTime<chrono::Utc>>,
+            /// 0: a stretch of the history; 1: a current collaborator; 2: the owner.
+            source: i32,
+        }
+
+        let ids = || keys.iter().copied();
+        let none: Option<chrono::DateTime<chrono::Utc>> = None;
+        let collaborators = Query::select()
             .column(collaborator::Column::WorkspaceId)
             .column(collaborator::Column::UserId)
-            .filter(collaborator::Column::WorkspaceId.is_in(keys.iter().copied()))
-            .into_tuple()
+            .expr(Expr::val(MembershipRole::Collaborator.as_str()))
+            .column(collaborator::Column::AddedAt)
+            .expr(Expr::val(none))
+            .expr(Expr::val(1))
+            .from(collaborator::Entity)
+            .and_where(collaborator::Column::WorkspaceId.is_in(ids()))
+            .to_owned();
+        let owners = Query::select()
+            .expr_as(Expr::col(workspace::Column::Id), "workspace_id")
+            .expr_as(Expr::col(workspace::Column::OwnerId), "user_id")
+            .expr(Expr::val(MembershipRole::Owner.as_str()))
+            .column(workspace::Column::CreatedAt)
+            .expr(Expr::val(none))
+            .expr(Expr::val(2))
+            .from(workspace::Entity)
+            .and_where(workspace::Column::Id.is_in(ids()))
+            .to_owned();
+        let statement = Query::select()
+            .column(stretch::Column::WorkspaceId)
+            .column(stretch::Column::UserId)
+            .column(stretch::Column::Role)
+            .column(stretch::Column::StartedAt)
+            .column(stretch::Column::EndedAt)
+            .expr_as(Expr::val(0), "source")
+            .from(stretch::Entity)
+            .and_where(stretch::Column::WorkspaceId.is_in(ids()))
+            .union(UnionType::All, collaborators)
+            .union(UnionType::All, owners)
+            .to_owned();
+        let backend = self.0.get_database_backend();
+        let rows = Row::find_by_statement(StatementBuilder::build(&statement, &backend))
             .all(&self.0)
             .await
             .map_err(db_err)?;
-        let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
-        for (workspace_id, user_id) in owners.into_iter().chain(collaborators) {
-            members.entry(workspace_id).or_default().push(user_id);
+        let mut members: HashMap<i64, Members> = HashMap::new();
+        for row in rows {
+            let entry = members.entry(row.workspace_id).or_default();
+            match row.source {
+                2 => entry.owner_id = Some(row.user_id),
+                1 => entry.collaborators.push(row.user_id),
+                _ => entry.history.push(Stretch {
+                    workspace_id: row.workspace_id,
+                    user_id: row.user_id,
+                    role: MembershipRole::parse(&row.role).unwrap_or(MembershipRole::Owner),
+                    started_at: row.started_at,
+                    ended_at: row.ended_at,
+                }),
+            }
         }
         Ok(members)
     }

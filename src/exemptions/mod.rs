@@ -3,6 +3,7 @@
 //! decide through a queue, with an SLA clock, an append-only history and
 //! appeals. Requests are private: never indexed for search.
 
+pub mod conflict;
 pub mod graphql;
 pub mod loaders;
 pub mod reminders;

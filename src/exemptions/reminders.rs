@@ -1,6 +1,8 @@
 //! Overdue reminders. The scheduler enqueues one reminder job per request
 //! per overdue episode (a `due_at`: resubmission and appeal start a new
-//! one); the job notifies the assignee in-app and by email.
+//! one); the job notifies the assignee in-app and by email, if they may
+//! still read the request when it runs (their tier, say, may have been
+//! lowered since).
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -12,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use super::{service, state::State};
 use crate::{
     context::AppContext,
-    entities::exemption_request as request,
+    entities::{exemption_request as request, user},
     error::AppResult,
+    identity::CurrentUser,
     jobs::{self, JobError, JobKind, NewJob},
     notifications::service::{NewNotification, notify},
 };
@@ -101,6 +104,13 @@ async fn remind(ctx: &AppContext, reminder: OverdueReminder) -> AppResult<()> {
     let Some(assignee) = req.assignee_id.filter(|_| still_due) else {
         return Ok(());
     };
+    let Some(reader) = user::Entity::find_by_id(assignee).one(&txn).await? else {
+        return Ok(());
+    };
+    let reader = CurrentUser::from_model(&reader, None);
+    if !service::access(&txn, &reader, &req).await?.can_read() {
+        return Ok(());
+    }
     notify(
         &txn,
         ctx,

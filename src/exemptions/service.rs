@@ -17,21 +17,25 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Query,
 };
 use serde::{Deserialize, Serialize};
 
-use super::state::{self, Action, State};
+use super::{
+    conflict::{self, ConflictReason, Facts},
+    state::{self, Action, State},
+};
 use crate::{
     context::AppContext,
     db::WriteTxn,
     entities::{
         exemption_approval as approval, exemption_event as event, exemption_request as request,
-        user, workspace, workspace_collaborator as collaborator,
+        publication_report as report, publication_report_coauthor as coauthor, user, workspace,
+        workspace_collaborator as collaborator,
     },
     error::{AppError, AppResult},
-    identity::{CurrentUser, Role, Roles, UserStatus},
-    markdown,
+    identity::{CurrentUser, Role, Roles, Tier, UserStatus},
+    markdown, membership,
     notifications::service::{NewNotification, notify},
     validate,
 };
@@ -101,25 +105,38 @@ pub mod kind {
     pub const COMMENT: &str = "comment";
 }
 
-/// How the viewer relates to a request.
+/// How the viewer relates to a request, judged on their roles, tier and
+/// memberships now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Access {
     pub requester: bool,
     /// Owns or collaborates on the request's workspace (read-only).
     pub member: bool,
-    /// Holds the reviewer or admin role.
+    /// Holds the reviewer or admin role, and the request has been submitted:
+    /// reviewers do not see drafts.
     pub reviewer: bool,
+    /// Why the viewer may not review the request, for a reviewer.
+    pub conflict: Option<ConflictReason>,
 }
 
 impl Access {
+    /// Nobody: the answer for a viewer whose tier does not cover the
+    /// request's workspace.
+    const NONE: Access = Access {
+        requester: false,
+        member: false,
+        reviewer: false,
+        conflict: None,
+    };
+
     pub fn can_read(self) -> bool {
         self.requester || self.member || self.reviewer
     }
 
     /// A reviewer may not review a request they made or whose workspace they
-    /// own or collaborate on.
+    /// own or collaborate on, or did while the request existed.
     pub fn conflicted(self) -> bool {
-        self.requester || self.member
+        self.requester || self.member || self.conflict.is_some_and(ConflictReason::is_of_interest)
     }
 
     /// Internal comments are for reviewers without a conflict of interest.
@@ -177,22 +194,88 @@ pub async fn is_member(
         > 0)
 }
 
+/// The data tier of a workspace; a missing one is treated as the
+/// controlled tier.
+pub async fn workspace_tier(conn: &impl ConnectionTrait, workspace_id: i64) -> AppResult<Tier> {
+    let tier: Option<String> = workspace::Entity::find_by_id(workspace_id)
+        .select_only()
+        .column(workspace::Column::Tier)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(tier
+        .as_deref()
+        .and_then(Tier::parse)
+        .unwrap_or(Tier::Controlled))
+}
+
 pub async fn access(
     conn: &impl ConnectionTrait,
     viewer: &CurrentUser,
     req: &request::Model,
 ) -> AppResult<Access> {
+    // Tiered data: the viewer's tier is checked on every read, so losing
+    // the tier closes the request at once, to its requester too.
+    if !viewer
+        .tier
+        .covers(workspace_tier(conn, req.workspace_id).await?)
+    {
+        return Ok(Access::NONE);
+    }
     let requester = req.requester_id == viewer.id;
     let member = if requester {
         false
     } else {
         is_member(conn, req.workspace_id, viewer.id).await?
     };
+    let conflict = if viewer.is_reviewer() {
+        conflict_of(conn, req, viewer.id).await?
+    } else {
+        None
+    };
     Ok(Access {
         requester,
         member,
-        reviewer: viewer.is_reviewer(),
+        reviewer: viewer.is_reviewer() && req.submitted_at.is_some(),
+        conflict,
     })
+}
+
+/// Why `reviewer_id` may not review the request, from the workspace's
+/// current members, its membership history and the request's denials.
+pub async fn conflict_of(
+    conn: &impl ConnectionTrait,
+    req: &request::Model,
+    reviewer_id: i64,
+) -> AppResult<Option<ConflictReason>> {
+    let owner_id: Option<i64> = workspace::Entity::find_by_id(req.workspace_id)
+        .select_only()
+        .column(workspace::Column::OwnerId)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    let collaborators: Vec<i64> = collaborator::Entity::find_by_id((req.workspace_id, reviewer_id))
+        .select_only()
+        .column(collaborator::Column::UserId)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let history = membership::of_member(conn, req.workspace_id, reviewer_id).await?;
+    let deniers = if req.appealed_at.is_some() {
+        deniers(conn, req.id).await?
+    } else {
+        Vec::new()
+    };
+    Ok(conflict::conflict(
+        req,
+        reviewer_id,
+        Facts {
+            owner_id,
+            collaborators: &collaborators,
+            history: &history,
+            deniers: &deniers,
+        },
+    ))
 }
 
 /// The request if the viewer may read it. Strangers get NOT_FOUND, the same
@@ -374,6 +457,42 @@ fn publication_report(id: Option<i64>) -> AppResult<Option<i64>> {
     }
 }
 
+/// A request links only a publication report its requester filed or
+/// authors; any other id, taken or not, is refused alike.
+async fn check_report_link(
+    conn: &impl ConnectionTrait,
+    requester_id: i64,
+    report_id: Option<i64>,
+) -> AppResult<()> {
+    let Some(id) = report_id else {
+        return Ok(());
+    };
+    let theirs = report::Entity::find_by_id(id)
+        .filter(
+            Condition::any()
+                .add(report::Column::FilerId.eq(requester_id))
+                .add(report::Column::LeadAuthorId.eq(requester_id))
+                .add(
+                    report::Column::Id.in_subquery(
+                        Query::select()
+                            .column(coauthor::Column::ReportId)
+                            .from(coauthor::Entity)
+                            .and_where(coauthor::Column::UserId.eq(requester_id))
+                            .to_owned(),
+                    ),
+                ),
+        )
+        .count(conn)
+        .await?;
+    if theirs == 0 {
+        return Err(AppError::validation(
+            "publicationReportId",
+            "is not a publication report you filed or author",
+        ));
+    }
+    Ok(())
+}
+
 /// A request must be complete before reviewers see it.
 fn check_complete(req: &request::Model) -> AppResult<()> {
     let missing = |field: &str, what: &str| Err(AppError::validation(field, what));
@@ -424,18 +543,22 @@ pub async fn create(
     let publication_report_id = publication_report(input.publication_report_id)?;
 
     let txn = ctx.write().await?;
-    if workspace::Entity::find_by_id(input.workspace_id)
-        .count(&txn)
+    // A workspace the viewer cannot see answers as one that does not exist.
+    let found = workspace::Entity::find_by_id(input.workspace_id)
+        .one(&txn)
         .await?
-        == 0
-    {
+        .ok_or(AppError::NotFound("workspace"))?;
+    let member = is_member(&txn, found.id, viewer.id).await?;
+    let tier = Tier::parse(&found.tier).unwrap_or(Tier::Controlled);
+    if !viewer.tier.covers(tier) || (found.published_at.is_none() && !member) {
         return Err(AppError::NotFound("workspace"));
     }
-    if !is_member(&txn, input.workspace_id, viewer.id).await? {
+    if !member {
         return Err(AppError::forbidden(
             "you can request an exemption only for a workspace you own or collaborate on",
         ));
     }
+    check_report_link(&txn, viewer.id, publication_report_id).await?;
     let req = request::ActiveModel {
         requester_id: Set(viewer.id),
         workspace_id: Set(input.workspace_id),
@@ -560,6 +683,7 @@ pub async fn update(
     if let Some(value) = changes.publication_report_id {
         let value = publication_report(value)?;
         if value != before.publication_report_id {
+            check_report_link(&txn, before.requester_id, value).await?;
             changed.push("publication report");
             active.publication_report_id = Set(value);
         }
@@ -809,35 +933,33 @@ async fn deniers(conn: &impl ConnectionTrait, request_id: i64) -> AppResult<Vec<
 }
 
 /// Whether `reviewer_id` may review the request: not their own, no conflict
-/// of interest, and not an appeal of their own denial. `who` words the
-/// refusal ("you" or the assignee's handle).
+/// of interest now or since the request was made, and not an appeal of
+/// their own denial. `who` words the refusal ("you" or the assignee's
+/// handle).
 async fn check_eligible(
     conn: &impl ConnectionTrait,
     req: &request::Model,
     reviewer_id: i64,
     who: &str,
 ) -> AppResult<()> {
-    let (subject, possessive) = if who == "you" {
-        ("you", "your")
-    } else {
-        (who, "their")
-    };
-    if req.requester_id == reviewer_id {
-        return Err(AppError::forbidden(format!(
-            "{subject} cannot review {possessive} own request"
-        )));
+    match conflict_of(conn, req, reviewer_id).await? {
+        Some(reason) => Err(AppError::forbidden(reason.message(who))),
+        None => Ok(()),
     }
-    if is_member(conn, req.workspace_id, reviewer_id).await? {
-        return Err(AppError::forbidden(format!(
-            "conflict of interest: {subject} own or collaborate on the request's workspace"
-        )));
-    }
-    if req.appealed_at.is_some() && deniers(conn, req.id).await?.contains(&reviewer_id) {
-        return Err(AppError::forbidden(format!(
-            "{subject} denied this request; its appeal goes to a different reviewer"
-        )));
-    }
-    Ok(())
+}
+
+/// Only requests whose workspace is of a tier the viewer holds.
+fn within_tier(viewer: &CurrentUser) -> Condition {
+    let tiers: Vec<&str> = viewer.tier.visible().iter().map(|t| t.as_str()).collect();
+    Condition::all().add(
+        request::Column::WorkspaceId.in_subquery(
+            Query::select()
+                .column(workspace::Column::Id)
+                .from(workspace::Entity)
+                .and_where(workspace::Column::Tier.is_in(tiers))
+                .to_owned(),
+        ),
+    )
 }
 
 fn check_version(req: &request::Model, expected: i32) -> AppResult<()> {
@@ -861,7 +983,7 @@ pub async fn claim(ctx: &AppContext, viewer: &CurrentUser, id: i64) -> AppResult
     viewer.require_reviewer()?;
     let now = ctx.clock.now();
     let txn = ctx.write().await?;
-    let before = lock(&txn, id).await?;
+    let (before, _) = lock_visible(&txn, viewer, id).await?;
     let from = state_of(&before)?;
     if !from.is_with_reviewers() {
         return Err(state::refusal(from, Action::StartReview));
@@ -920,16 +1042,20 @@ pub async fn assign(
     viewer.require_reviewer()?;
     let now = ctx.clock.now();
     let txn = ctx.write().await?;
-    let before = lock(&txn, id).await?;
+    let (before, viewer_access) = lock_visible(&txn, viewer, id).await?;
     let from = state_of(&before)?;
     if !from.is_with_reviewers() {
         return Err(state::refusal(from, Action::StartReview));
     }
     // Someone with a conflict of interest must not steer the review either.
-    if access(&txn, viewer, &before).await?.conflicted() {
+    if viewer_access.conflicted() {
         return Err(AppError::forbidden(
             "conflict of interest: you cannot assign a request you made or whose workspace you own or collaborate on",
         ));
+    }
+    // Nor does the reviewer who denied it choose who hears its appeal.
+    if let Some(reason @ ConflictReason::DeniedRequest) = viewer_access.conflict {
+        return Err(AppError::forbidden(reason.message("you")));
     }
     let assignee = user::Entity::find_by_id(reviewer_id)
         .one(&txn)
@@ -942,6 +1068,16 @@ pub async fn assign(
         return Err(AppError::validation(
             "reviewerId",
             format!("@{} is not an active reviewer", assignee.handle),
+        ));
+    }
+    let assignee_tier = Tier::parse(&assignee.tier).unwrap_or(Tier::Registered);
+    if !assignee_tier.covers(workspace_tier(&txn, before.workspace_id).await?) {
+        return Err(AppError::validation(
+            "reviewerId",
+            format!(
+                "@{} does not hold the data tier of the request's workspace",
+                assignee.handle
+            ),
         ));
     }
     check_eligible(&txn, &before, assignee.id, &format!("@{}", assignee.handle))
@@ -1008,11 +1144,13 @@ async fn begin_decision(
     expected_version: i32,
 ) -> AppResult<(request::Model, State, State)> {
     viewer.require_reviewer()?;
-    let before = lock(conn, id).await?;
+    let (before, access) = lock_visible(conn, viewer, id).await?;
     let from = state_of(&before)?;
     let to = state::apply(from, action)?;
     check_version(&before, expected_version)?;
-    check_eligible(conn, &before, viewer.id, "you").await?;
+    if let Some(reason) = access.conflict {
+        return Err(AppError::forbidden(reason.message("you")));
+    }
     Ok((before, from, to))
 }
 
@@ -1061,12 +1199,23 @@ pub async fn approve(
     let txn = ctx.write().await?;
     let (before, from, to) =
         begin_decision(&txn, viewer, id, Action::Approve, expected_version).await?;
-    let votes = approval::Entity::find()
+    let cast = approval::Entity::find()
         .filter(approval::Column::RequestId.eq(before.id))
         .filter(approval::Column::Round.eq(before.round))
         .order_by_asc(approval::Column::Id)
         .all(&txn)
         .await?;
+    // An approval by a reviewer who has since become conflicted voids
+    // itself: it no longer counts towards the decision.
+    let mut votes = Vec::with_capacity(cast.len());
+    for vote in cast {
+        let void = conflict_of(&txn, &before, vote.reviewer_id)
+            .await?
+            .is_some_and(ConflictReason::is_of_interest);
+        if !void {
+            votes.push(vote);
+        }
+    }
     if votes.iter().any(|v| v.reviewer_id == viewer.id) {
         return Err(AppError::forbidden(
             "you have already approved this request; the second approval must come from a different reviewer",
@@ -1381,6 +1530,10 @@ pub async fn queue(
     };
     let mut query = request::Entity::find()
         .filter(request::Column::State.is_in(states))
+        // Reviewers see a request once it has been submitted, and only
+        // within their tier.
+        .filter(request::Column::SubmittedAt.is_not_null())
+        .filter(within_tier(viewer))
         .order_by_asc(request::Column::NeededBy)
         .order_by_asc(request::Column::QueuedAt)
         .order_by_asc(request::Column::Id)
@@ -1428,6 +1581,7 @@ pub async fn mine(
 ) -> AppResult<Vec<request::Model>> {
     let mut query = request::Entity::find()
         .filter(request::Column::RequesterId.eq(viewer.id))
+        .filter(within_tier(viewer))
         .order_by_desc(request::Column::Id)
         .limit(limit);
     if let Some(before) = before_id {

@@ -12,5 +12,5 @@ pub mod reminders;
 pub mod service;
 pub mod types;
 
-pub use exemption::exemption_is_approved;
+pub use exemption::{ExemptionLink, exemption_link};
 pub use reminders::run_scheduled;

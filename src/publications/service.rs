@@ -12,7 +12,10 @@ use sea_orm::{
     sea_query::Query,
 };
 
-use super::types::{self, OutputType, PublicationStatus};
+use super::{
+    exemption::ExemptionLink,
+    types::{self, OutputType, PublicationStatus},
+};
 use crate::{
     context::AppContext,
     entities::{
@@ -978,11 +981,12 @@ async fn visible_workspace(
     let Some(ws) = workspace::Entity::find_by_id(id).one(conn).await? else {
         return Ok(None);
     };
-    if ws.owner_id == actor.id || actor.is_reviewer() {
-        return Ok(Some(ws));
-    }
+    // Tiered data: nobody, staff included, links a listing above their tier.
     let tier = Tier::parse(&ws.tier).unwrap_or(Tier::Controlled);
-    if ws.published_at.is_some() && actor.tier.covers(tier) {
+    if !actor.tier.covers(tier) {
+        return Ok(None);
+    }
+    if ws.owner_id == actor.id || actor.is_reviewer() || ws.published_at.is_some() {
         return Ok(Some(ws));
     }
     let collaborator = workspace_collaborator::Entity::find_by_id((id, actor.id))
@@ -1062,24 +1066,33 @@ async fn check_complete(conn: &impl ConnectionTrait, m: &report::Model) -> AppRe
             ));
         }
     }
-    if !m.complies_with_policy {
-        match m.exemption_request_id {
-            None => {
-                return Err(AppError::validation(
-                    "compliesWithPolicy",
-                    "confirm the work complies with the Data and Statistics Dissemination Policy, \
-                     or link an approved exemption request",
-                ));
-            }
-            Some(id) if !super::exemption::exemption_is_approved(conn, id).await? => {
-                return Err(AppError::validation(
-                    "exemptionRequestId",
-                    "the linked exemption request is not approved; confirm compliance with the \
-                     Data and Statistics Dissemination Policy instead, or wait for the decision",
-                ));
-            }
-            Some(_) => {}
+    // A linked exemption must be one of this report's filer or workspaces;
+    // it stands in for the policy attestation only once approved. Someone
+    // else's request answers as one that is not approved, so the refusal
+    // reveals nothing of it.
+    let link = match m.exemption_request_id {
+        Some(id) => Some(super::exemption::exemption_link(conn, id, m.id, m.filer_id).await?),
+        None => None,
+    };
+    let refused = || {
+        AppError::validation(
+            "exemptionRequestId",
+            "is not an approved exemption request of this report's filer or workspaces; \
+             confirm compliance with the Data and Statistics Dissemination Policy instead, \
+             or wait for the decision",
+        )
+    };
+    match (m.complies_with_policy, link) {
+        (_, Some(ExemptionLink::Foreign)) => return Err(refused()),
+        (false, Some(ExemptionLink::Pending)) => return Err(refused()),
+        (false, None) => {
+            return Err(AppError::validation(
+                "compliesWithPolicy",
+                "confirm the work complies with the Data and Statistics Dissemination Policy, \
+                 or link an approved exemption request",
+            ));
         }
+        _ => {}
     }
     Ok(())
 }

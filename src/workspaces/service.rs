@@ -32,6 +32,7 @@ use crate::{
     identity::{CurrentUser, Tier, UserStatus},
     indexer::{self, Doc},
     markdown,
+    membership::{self, MembershipRole},
     notifications::service::{NewNotification, notify},
     validate,
 };
@@ -432,6 +433,7 @@ pub async fn create(
             AppError::Conflict { .. } => namespace_taken(),
             other => other,
         })?;
+    membership::began(&txn, created.id, viewer.id, MembershipRole::Owner, now).await?;
     replace_data_types(&txn, created.id, &data_types).await?;
     replace_tags(&txn, created.id, &tags).await?;
     enqueue_index(&txn, now, created.id).await?;
@@ -956,6 +958,7 @@ pub async fn add_collaborator(
     }
     .insert(&txn)
     .await?;
+    membership::began(&txn, id, user_id, MembershipRole::Collaborator, now).await?;
     notify(
         &txn,
         ctx,
@@ -995,12 +998,26 @@ pub async fn remove_collaborator(
             "only the owner can remove collaborators",
         ));
     }
-    let removed = workspace_collaborator::Entity::delete_by_id((id, user_id))
+    let Some(row) = workspace_collaborator::Entity::find_by_id((id, user_id))
+        .one(&txn)
+        .await?
+    else {
+        return Err(AppError::validation("userId", "is not a collaborator"));
+    };
+    workspace_collaborator::Entity::delete_by_id((id, user_id))
         .exec(&txn)
         .await?;
-    if removed.rows_affected == 0 {
-        return Err(AppError::validation("userId", "is not a collaborator"));
-    }
+    // The membership ends, its history stays: a conflict of interest it
+    // caused is not shed by leaving.
+    membership::ended(
+        &txn,
+        id,
+        user_id,
+        MembershipRole::Collaborator,
+        row.added_at,
+        now,
+    )
+    .await?;
     enqueue_index(&txn, now, id).await?;
     txn.commit().await?;
     Ok(current)

@@ -29,5 +29,6 @@ mod trust_accounts;
 mod trust_cost;
 mod trust_links;
 mod trust_names;
+mod trust_review;
 mod trust_visibility;
 mod workspaces;

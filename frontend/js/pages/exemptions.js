@@ -64,6 +64,7 @@ export function stateBadge(state) {
 }
 
 const SUMMARY = `id title state version overdue approvalsRequired approvalCount
+  reviewConflict { reason message }
   requester { id handle displayName }
   workspace { id name namespace cdrVersion }
   assignee { id handle displayName }
@@ -76,6 +77,20 @@ const DETAIL = `${SUMMARY}
   decisionNote decisionNoteHtml appealedAt appealReason
   approvals { reviewer { handle displayName } conditions requestVersion createdAt }
   history { id kind actor { handle displayName } fromState toState comment commentHtml internal requestVersion createdAt }`;
+
+// Why the signed-in reviewer may not review a request, as the queue shows it.
+const CONFLICT_TEXT = {
+  OWN_REQUEST: 'Your request',
+  OWNS_WORKSPACE: 'Conflict: your workspace',
+  COLLABORATES_ON_WORKSPACE: 'Conflict: you collaborate',
+  COLLABORATED_ON_WORKSPACE: 'Conflict: you collaborated',
+  DENIED_REQUEST: 'You denied it',
+};
+
+function conflictSentence(conflict) {
+  const text = conflict.message || '';
+  return `Not yours to review: ${text}.`;
+}
 
 export function requestPath(id) {
   return `/exemptions/${id}`;
@@ -93,7 +108,9 @@ function requestItem(r, { showRequester = false } = {}) {
       h('a', { class: 'list-title', href: requestPath(r.id) }, r.title),
       stateBadge(r.state),
       r.overdue ? badge('Overdue', 'danger') : null,
+      showRequester && r.reviewConflict ? badge(CONFLICT_TEXT[r.reviewConflict.reason] || 'Not yours to review', 'warn') : null,
     ),
+    showRequester && r.reviewConflict ? h('p', { class: 'meta conflict-reason' }, conflictSentence(r.reviewConflict)) : null,
     h(
       'p',
       { class: 'meta' },
@@ -630,6 +647,11 @@ function requesterActions(r, refresh) {
 
 function reviewerActions(r, refresh) {
   const items = [];
+  if (r.reviewConflict) {
+    // The server refuses every review action; say why instead of offering them.
+    items.push(h('p', { class: 'meta conflict-reason', role: 'note' }, conflictSentence(r.reviewConflict)));
+    return items;
+  }
   const allowed = new Set(r.allowedActions);
   const mine = r.assignee && r.assignee.id === session.user?.id;
   if (allowed.has('START_REVIEW')) {
@@ -742,7 +764,14 @@ function reviewerActions(r, refresh) {
   return items;
 }
 
+// Conflicts of interest that also close the comment box: only the requester
+// and reviewers without one comment.
+const SILENCING_CONFLICTS = ['OWNS_WORKSPACE', 'COLLABORATES_ON_WORKSPACE', 'COLLABORATED_ON_WORKSPACE'];
+
 function commentForm(r, refresh) {
+  if (r.reviewConflict && SILENCING_CONFLICTS.includes(r.reviewConflict.reason)) {
+    return h('p', { class: 'meta' }, 'Reviewers with a conflict of interest read the request but do not comment on it.');
+  }
   const form = h(
     'form',
     { class: 'form' },

@@ -23,7 +23,7 @@ use crate::{
         service::{self, ProviderSession, SignedIn},
     },
     context::AppContext,
-    db::WriteTxn,
+    db::{Reach, WriteTxn},
     entities::{oidc_identity, user},
     identity::{Role, Roles, Tier, UserStatus},
 };
@@ -41,7 +41,6 @@ pub async fn sign_in(
     let tier = claims::tier(oidc, &verified);
     let roles = claims::roles(oidc, &verified);
     let now = ctx.clock.now();
-    // The tier and roles may change, and they show wherever the member does.
     let txn = ctx.write().await?;
     let identity = oidc_identity::Entity::find()
         .filter(oidc_identity::Column::Issuer.eq(&verified.issuer))
@@ -96,6 +95,8 @@ pub async fn sign_in(
         }),
     )
     .await?;
+    // The member's tier or roles may have changed: their cached reads go.
+    txn.reaches(Reach::Member(user.id));
     txn.commit().await?;
     Ok(SignedIn {
         token,

@@ -140,7 +140,6 @@ pub async fn back_channel(
         return Err(invalid("neither sub nor sid"));
     }
     let issuer = provider.config.issuer.clone();
-    // Cached responses must not outlive the sessions that end.
     let txn = ctx.write().await?;
     oidc_logout_token::Entity::delete_many()
         .filter(oidc_logout_token::Column::ExpiresAt.lt(now))
