@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::{
     auth::{graphql::SESSION_COOKIE, oidc, service as auth},
     context::AppContext,
-    frontend::Frontend,
+    frontend::{Frontend, plain_page},
     graphql::{AppSchema, policy},
     jobs::queue,
     request::RequestAuth,
@@ -463,21 +463,6 @@ async fn readyz(Data(ctx): Data<&AppContext>) -> Response {
 #[derive(serde::Deserialize)]
 struct UnsubscribeParams {
     token: Option<String>,
-}
-
-fn plain_page(status: StatusCode, title: &str, body_html: &str) -> Response {
-    Response::builder()
-        .status(status)
-        .content_type("text/html; charset=utf-8")
-        .header(
-            "content-security-policy",
-            "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'",
-        )
-        .body(format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-             <link rel=\"stylesheet\" href=\"/css/app.css\"></head><body><main class=\"page narrow\">\
-             <h1>{title}</h1>{body_html}<p><a href=\"/\">Research Commons</a></p></main></body></html>"
-        ))
 }
 
 /// The link in a digest: a confirmation page whose button posts back.

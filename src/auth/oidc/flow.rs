@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{Provider, Refusal, claims::Verified, next_path, provider::Client};
-use crate::{auth::tokens, context::AppContext, entities::oidc_flow};
+use crate::{auth::tokens, context::AppContext, db::Reach, entities::oidc_flow};
 
 /// How long a person has to finish signing in at the provider.
 pub const FLOW_TTL_MINUTES: i64 = 15;
@@ -47,10 +47,13 @@ pub async fn start(
     }
     let (url, state, nonce) = request.url();
     let now = ctx.clock.now();
+    let txn = ctx.write().await?;
+    // No cached read shows a flow.
+    txn.reaches(Reach::Nobody);
     // Abandoned flows go as new ones begin.
     oidc_flow::Entity::delete_many()
         .filter(oidc_flow::Column::ExpiresAt.lt(now))
-        .exec(&ctx.db)
+        .exec(&txn)
         .await?;
     oidc_flow::ActiveModel {
         state_hash: Set(tokens::hash(state.secret())),
@@ -61,8 +64,9 @@ pub async fn start(
         expires_at: Set(now + Duration::minutes(FLOW_TTL_MINUTES)),
         ..Default::default()
     }
-    .insert(&ctx.db)
+    .insert(&txn)
     .await?;
+    txn.commit().await?;
     Ok(url.to_string())
 }
 
@@ -87,10 +91,13 @@ async fn take_flow(ctx: &AppContext, state: Option<&str>) -> Result<oidc_flow::M
         .ok_or(Refusal::UnknownFlow(
             "no flow has this state: replayed, forged or expired",
         ))?;
+    let txn = ctx.write().await?;
+    txn.reaches(Reach::Nobody);
     let taken = oidc_flow::Entity::delete_many()
         .filter(oidc_flow::Column::Id.eq(flow.id))
-        .exec(&ctx.db)
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     if taken.rows_affected != 1 {
         return Err(Refusal::UnknownFlow("the flow was finished concurrently"));
     }

@@ -20,6 +20,7 @@ use super::{Provider, Refusal};
 use crate::{
     auth::{service, tokens},
     context::AppContext,
+    db::Reach,
     entities::{oidc_identity, oidc_logout_token, session},
 };
 
@@ -226,9 +227,13 @@ pub async fn sign_out(
     else {
         return Ok(None);
     };
+    let txn = ctx.write().await?;
+    // The member's cached responses must not outlive the session.
+    txn.reaches(Reach::Member(found.user_id));
     let mut active: session::ActiveModel = found.clone().into();
     active.revoked_at = Set(Some(ctx.clock.now()));
-    active.update(&ctx.db).await?;
+    active.update(&txn).await?;
+    txn.commit().await?;
     let (Some(provider), Some(id_token)) = (provider, found.oidc_id_token) else {
         return Ok(None);
     };

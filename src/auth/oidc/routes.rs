@@ -25,6 +25,7 @@ use super::{Provider, Refusal, accounts, flow, logout};
 use crate::{
     auth::graphql::{SESSION_COOKIE, session_cookie_header},
     context::AppContext,
+    frontend::plain_page,
 };
 
 /// The header same-origin scripts send (browsers refuse to send a custom
@@ -42,28 +43,11 @@ pub fn routes(provider: Arc<Provider>) -> Route {
         .at("/sign-out", post(sign_out.data(provider)))
 }
 
-fn page(status: StatusCode, title: &str, body_html: &str) -> Response {
-    let title = html_escape::encode_text(title);
-    Response::builder()
-        .status(status)
-        .content_type("text/html; charset=utf-8")
-        .header(header::CACHE_CONTROL, "no-store")
-        .header(
-            "content-security-policy",
-            "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'",
-        )
-        .body(format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-             <link rel=\"stylesheet\" href=\"/css/app.css\"></head><body><main class=\"page narrow\">\
-             <h1>{title}</h1>{body_html}<p><a href=\"/\">Research Commons</a></p></main></body></html>"
-        ))
-}
-
 /// The page for a refusal, after logging it.
 fn refused(refusal: Refusal) -> Response {
     refusal.log();
     let (title, message) = refusal.explain();
-    let mut resp = page(
+    let mut resp = plain_page(
         refusal.status(),
         title,
         &format!(
