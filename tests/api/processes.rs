@@ -373,8 +373,15 @@ async fn a_killed_replicas_jobs_are_finished_by_the_other() {
         }
     }
 
-    // Every reset mail went out, none twice: a retried message would carry
-    // the same Message-ID, and none does.
+    // Every reset mail went out. Mail is delivered at least once: a message
+    // the killed replica handed to SMTP before its job settled goes out
+    // again, with the same Message-ID, from the replica that took the job
+    // over. Only such a job (claimed more than once) may repeat.
+    let retried_mail_jobs = scalar(
+        &db,
+        "SELECT COUNT(*) FROM jobs WHERE kind = 'mail' AND status = 'done' AND attempts > 1",
+    )
+    .await;
     let mail_jobs = scalar(
         &db,
         "SELECT COUNT(*) FROM jobs WHERE kind = 'mail' AND status = 'done'",
@@ -387,8 +394,11 @@ async fn a_killed_replicas_jobs_are_finished_by_the_other() {
     let ids = sink.message_ids();
     let mut seen = std::collections::HashSet::new();
     let repeated: Vec<&String> = ids.iter().filter(|id| !seen.insert(*id)).collect();
-    assert!(repeated.is_empty(), "mail sent twice: {repeated:?}");
-    assert_eq!(ids.len() as i64, mail_jobs);
+    assert!(
+        repeated.len() as i64 <= retried_mail_jobs,
+        "mail sent twice without a crash between delivery and settling: {repeated:?}"
+    );
+    assert_eq!(seen.len() as i64, mail_jobs, "every mail job delivered");
     assert!(mail_jobs as usize >= mails_acked.load(std::sync::atomic::Ordering::SeqCst));
 
     drop(b);
