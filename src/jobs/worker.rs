@@ -261,7 +261,7 @@ impl Worker {
         let now = self.ctx.clock.now();
         let retry = job.attempts < job.max_attempts || kind.retries == Retries::Forever;
         let fence = "WHERE id = ? AND locked_by = ? AND attempts = ?";
-        let (finished, sql, values): (&str, String, Vec<sea_orm::Value>) = match outcome {
+        let (finished, sql, mut values): (&str, String, Vec<sea_orm::Value>) = match outcome {
             Ok(()) => (
                 "done",
                 // Mail payloads can hold single-use links: drop them once delivered.
@@ -301,7 +301,6 @@ impl Worker {
             }
         };
         crate::telemetry::job_finished(&job.kind, finished);
-        let mut values = values;
         values.extend([
             job.id.into(),
             self.owner.clone().into(),
