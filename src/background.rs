@@ -6,13 +6,14 @@
 //! [`JobKind`]: crate::jobs::JobKind
 
 use crate::{
+    config::Config,
     digest, exemptions, indexer,
     jobs::{self, Registry},
     publications,
 };
 
 /// Every job kind and scheduler of the application.
-pub fn registry() -> Registry {
+pub fn registry(config: &Config) -> Registry {
     Registry::default()
         .handle(jobs::mail::KIND, |ctx, job| {
             Box::pin(jobs::mail::deliver(ctx, job))
@@ -20,7 +21,7 @@ pub fn registry() -> Registry {
         .handle(digest::send::KIND, |ctx, job| {
             Box::pin(async move { digest::send::run(&ctx, &job.payload).await })
         })
-        .handle(indexer::INDEX, |ctx, job| Box::pin(indexer::run(ctx, job)))
+        .handle_batch(indexer::INDEX, config.index_batch, indexer::run_batch)
         .handle(indexer::REINDEX, |ctx, _job| {
             Box::pin(async move {
                 let stats = indexer::rebuild_all(&ctx).await?;

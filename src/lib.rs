@@ -148,11 +148,8 @@ impl App {
             Some(ctx.clone()),
             options.loader_delay.unwrap_or(forum::loaders::LOADER_DELAY),
         );
-        Ok(App {
-            ctx,
-            schema,
-            jobs: Arc::new(background::registry()),
-        })
+        let jobs = Arc::new(background::registry(&ctx.config));
+        Ok(App { ctx, schema, jobs })
     }
 
     /// Serves HTTP (and the job worker, unless disabled) until `shutdown`

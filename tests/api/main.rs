@@ -22,6 +22,7 @@ mod publications;
 mod response_cache;
 mod schema;
 mod search;
+mod search_batching;
 mod search_contract;
 mod smtp_sink;
 mod startup;
