@@ -14,7 +14,7 @@ use commons::{
     BuildOptions,
     search::{
         IndexChanges, IndexRebuild, MeiliIndex, SearchError, SearchIndex, SearchQuery,
-        SearchResults, tantivy_index::TantivyIndex,
+        SearchResults, StuckTask, tantivy_index::TantivyIndex,
     },
 };
 use sea_orm::{ConnectionTrait, Statement};
@@ -79,6 +79,8 @@ struct Counting {
     writes: AtomicUsize,
     upserts: AtomicUsize,
     refuse: Option<&'static str>,
+    /// A task the engine reports stuck.
+    stuck: std::sync::Mutex<Option<StuckTask>>,
 }
 
 impl Counting {
@@ -88,6 +90,7 @@ impl Counting {
             writes: AtomicUsize::new(0),
             upserts: AtomicUsize::new(0),
             refuse,
+            stuck: std::sync::Mutex::new(None),
         })
     }
 
@@ -129,6 +132,9 @@ impl SearchIndex for Counting {
     }
     async fn search(&self, query: &SearchQuery) -> Result<SearchResults, SearchError> {
         self.inner.search(query).await
+    }
+    fn stuck_task(&self) -> Option<StuckTask> {
+        self.stuck.lock().ok().and_then(|s| s.clone())
     }
     async fn begin_rebuild(&self) -> Result<Box<dyn IndexRebuild>, SearchError> {
         self.inner.begin_rebuild().await
@@ -334,6 +340,50 @@ async fn a_refused_document_fails_only_its_own_job() {
         }
         assert_eq!(found(&author, "malformedpayload").await, 0);
         assert_eq!(engine.upserts(), 4);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_stuck_engine_task_shows_in_readiness_and_metrics_without_failing_them() {
+    on_each_engine(100, None, |app, engine| async move {
+        if let Ok(mut stuck) = engine.stuck.lock() {
+            *stuck = Some(StuckTask {
+                task: "917".into(),
+                waited_seconds: 42,
+            });
+        }
+        let ready = app
+            .http()
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .expect("readyz");
+        assert_eq!(ready.status(), 200, "searches and writes still work");
+        let ready: Value = ready.json().await.expect("json");
+        assert_eq!(ready["search"]["status"], "degraded", "{ready}");
+        assert_eq!(ready["search"]["stuck_task"]["task"], "917");
+        // The recorder is the process's: another test scraping at the same
+        // moment may set the gauge from its own engine, so look a few times.
+        let mut seen = String::new();
+        for _ in 0..5 {
+            seen = app
+                .http()
+                .get(app.url("/metrics"))
+                .send()
+                .await
+                .expect("metrics")
+                .text()
+                .await
+                .expect("text");
+            if seen.contains("commons_search_stuck_task_seconds 42") {
+                break;
+            }
+        }
+        assert!(
+            seen.contains("commons_search_stuck_task_seconds 42"),
+            "{seen}"
+        );
     })
     .await;
 }
