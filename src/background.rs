@@ -9,7 +9,7 @@ use crate::{
     config::Config,
     digest, exemptions, indexer,
     jobs::{self, Registry},
-    publications,
+    membership, notifications, publications, visibility,
 };
 
 /// Every job kind and scheduler of the application.
@@ -17,6 +17,9 @@ pub fn registry(config: &Config) -> Registry {
     Registry::default()
         .handle(jobs::mail::KIND, |ctx, job| {
             Box::pin(jobs::mail::deliver(ctx, job))
+        })
+        .handle(notifications::mail::KIND, |ctx, job| {
+            Box::pin(async move { visibility::mail_notification(&ctx, &job.payload).await })
         })
         .handle(digest::send::KIND, |ctx, job| {
             Box::pin(async move { digest::send::run(&ctx, &job.payload).await })
@@ -31,6 +34,9 @@ pub fn registry(config: &Config) -> Registry {
         })
         .handle(exemptions::reminders::KIND, |ctx, job| {
             Box::pin(async move { exemptions::reminders::send(&ctx, &job.payload).await })
+        })
+        .handle(membership::JOINED, |ctx, job| {
+            Box::pin(async move { exemptions::unassign::member_joined(&ctx, &job.payload).await })
         })
         .schedule("rate-limit housekeeping", |ctx| {
             Box::pin(async move {
