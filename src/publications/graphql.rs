@@ -23,7 +23,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     identity::Tier,
-    request::{GqlResult, app, require_user},
+    request::{GqlResult, app, page, require_user},
     validate,
 };
 
@@ -467,10 +467,6 @@ impl From<PublicationReportFilter> for ReportFilter {
 
 type ReportConnection = Connection<String, PublicationReport, EmptyFields, EmptyFields>;
 
-fn page(first: Option<usize>) -> usize {
-    first.unwrap_or(20).clamp(1, MAX_PAGE)
-}
-
 #[derive(Default)]
 pub struct PublicationQuery;
 
@@ -507,15 +503,11 @@ impl PublicationQuery {
             first,
             None,
             |after: Option<String>, _before: Option<String>, first, _last| async move {
-                let limit = page(first);
-                let before_id = match after {
-                    Some(cursor) => Some(validate::id("after", &ID(cursor))?),
-                    None => None,
-                };
-                let mut rows =
-                    service::list_mine(app, viewer, status, before_id, limit as u64 + 1).await?;
-                let has_next = rows.len() > limit;
-                rows.truncate(limit);
+                let limit = page::limit(first, 20, MAX_PAGE);
+                let before_id = page::after_id(after)?;
+                let rows =
+                    service::list_mine(app, viewer, status, before_id, page::fetch(limit)).await?;
+                let (rows, has_next) = page::cut(rows, limit);
                 let mut connection = Connection::new(before_id.is_some(), has_next);
                 connection.edges.extend(rows.into_iter().map(|m| {
                     Edge::new(
@@ -552,15 +544,11 @@ impl PublicationQuery {
             first,
             None,
             |after: Option<String>, _before: Option<String>, first, _last| async move {
-                let limit = page(first);
-                let before_id = match after {
-                    Some(cursor) => Some(validate::id("after", &ID(cursor))?),
-                    None => None,
-                };
-                let mut rows =
-                    service::list_staff(app, viewer, &filter, before_id, limit as u64 + 1).await?;
-                let has_next = rows.len() > limit;
-                rows.truncate(limit);
+                let limit = page::limit(first, 20, MAX_PAGE);
+                let before_id = page::after_id(after)?;
+                let rows = service::list_staff(app, viewer, &filter, before_id, page::fetch(limit))
+                    .await?;
+                let (rows, has_next) = page::cut(rows, limit);
                 let mut connection = Connection::new(before_id.is_some(), has_next);
                 connection.edges.extend(rows.into_iter().map(|m| {
                     Edge::new(
@@ -614,11 +602,10 @@ impl PublicationQuery {
             first,
             None,
             |after: Option<String>, _before: Option<String>, first, _last| async move {
-                let limit = page(first);
+                let limit = page::limit(first, 20, MAX_PAGE);
                 let cursor = after.as_deref().map(parse_recent_cursor).transpose()?;
-                let mut rows = service::list_recent(app, viewer, cursor, limit as u64 + 1).await?;
-                let has_next = rows.len() > limit;
-                rows.truncate(limit);
+                let rows = service::list_recent(app, viewer, cursor, page::fetch(limit)).await?;
+                let (rows, has_next) = page::cut(rows, limit);
                 let mut connection = Connection::new(cursor.is_some(), has_next);
                 connection.edges.extend(rows.into_iter().map(|m| {
                     let access = if m.filer_id == viewer.id || m.lead_author_id == viewer.id {
