@@ -362,14 +362,6 @@ pub struct PublicationReportInput {
     pub data_availability_statement: Option<String>,
 }
 
-fn tri<T>(v: MaybeUndefined<T>) -> Option<Option<T>> {
-    match v {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(x) => Some(Some(x)),
-    }
-}
-
 fn optional_id(field: &str, id: Option<ID>) -> AppResult<Option<i64>> {
     id.map(|id| validate::id(field, &id)).transpose()
 }
@@ -408,10 +400,10 @@ impl PublicationReportInput {
                     .collect::<AppResult<Vec<_>>>()
             })
             .transpose()?;
-        let exemption_request_id = match tri(self.exemption_request_id) {
-            None => None,
-            Some(None) => Some(None),
-            Some(Some(id)) => Some(Some(validate::id("exemptionRequestId", &id)?)),
+        let exemption_request_id = match self.exemption_request_id {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(id) => Some(Some(validate::id("exemptionRequestId", &id)?)),
         };
         Ok(ReportChanges {
             output_type: self.output_type,
@@ -420,17 +412,17 @@ impl PublicationReportInput {
             lead_author_id: optional_id("leadAuthorId", self.lead_author_id)?,
             co_authors,
             venue: self.venue,
-            submission_date: tri(self.submission_date),
-            presentation_date: tri(self.presentation_date),
-            publication_date: tri(self.publication_date),
+            submission_date: self.submission_date.into(),
+            presentation_date: self.presentation_date.into(),
+            publication_date: self.publication_date.into(),
             workspaces,
-            tier: tri(self.tier),
+            tier: self.tier.into(),
             cdr_version: self.cdr_version,
             status: self.status,
-            embargo_until: tri(self.embargo_until),
-            doi: tri(self.doi),
-            pmcid: tri(self.pmcid),
-            url: tri(self.url),
+            embargo_until: self.embargo_until.into(),
+            doi: self.doi.into(),
+            pmcid: self.pmcid.into(),
+            url: self.url.into(),
             exemption_request_id,
             acknowledgement_included: self.acknowledgement_included,
             data_availability_included: self.data_availability_included,
