@@ -5,16 +5,16 @@
 //! loads changes the policy with it. The page is served only when
 //! `COMMONS_GRAPHIQL` is on (off in production by default).
 
-use once_cell::sync::Lazy;
 use regex::Regex;
 use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
 
 pub struct GraphiqlPage {
     pub html: String,
     pub csp: String,
 }
 
-pub static PAGE: Lazy<GraphiqlPage> = Lazy::new(|| {
+pub static PAGE: LazyLock<GraphiqlPage> = LazyLock::new(|| {
     let html = async_graphql::http::GraphiQLSource::build()
         .endpoint("/graphql")
         .title("Research Commons GraphQL")

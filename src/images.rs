@@ -11,19 +11,19 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use once_cell::sync::Lazy;
 use regex::{Captures, Regex};
+use std::sync::LazyLock;
 
 use crate::config::Config;
 
 /// An `<img>` as the sanitizer serialises it: attribute values are always
 /// double-quoted with `"` escaped, so `"[^"]*"` spans a whole value even
 /// when it holds `>`.
-static IMG: Lazy<Regex> = Lazy::new(|| {
+static IMG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"<img((?:\s+[a-z-]+(?:="[^"]*")?)*)\s*/?>"#).expect("static img regex")
 });
-static ATTR: Lazy<Regex> =
-    Lazy::new(|| Regex::new(r#"([a-z-]+)="([^"]*)""#).expect("static attribute regex"));
+static ATTR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"([a-z-]+)="([^"]*)""#).expect("static attribute regex"));
 
 /// The hosts whose images load: this site's and the configured ones.
 pub fn allowed_hosts(config: &Config) -> BTreeSet<String> {

@@ -17,9 +17,9 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use ammonia::{Builder, Url, UrlRelative};
-use once_cell::sync::Lazy;
 use pulldown_cmark::{Alignment, CowStr, Event, Options, Parser, Tag, TagEnd, TextMergeStream};
 use regex::Regex;
+use std::sync::LazyLock;
 
 /// Markdown rendered once on write and stored beside its source.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,12 +105,12 @@ const DROP_WITH_CONTENT: &[&str] = &[
 ];
 
 /// Pattern for the only class allowed on `<code>` (fenced code language).
-static CODE_CLASS: Lazy<Regex> = Lazy::new(|| {
+static CODE_CLASS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^language-[A-Za-z0-9_+#.-]{1,32}$").expect("static code class regex")
 });
 
 /// Tags and comments inside raw HTML chunks, stripped for plain text.
-static RAW_HTML_MARKUP: Lazy<Regex> = Lazy::new(|| {
+static RAW_HTML_MARKUP: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?s)<!--.*?(?:-->|\z)|</?[A-Za-z][^>]*>?|<[!?][^>]*>?")
         .expect("static raw html regex")
 });
@@ -118,7 +118,7 @@ static RAW_HTML_MARKUP: Lazy<Regex> = Lazy::new(|| {
 /// The sanitizer, built once. Every knob is set explicitly instead of relying
 /// on ammonia's defaults (which allow `lang`/`title` everywhere and ~25 URL
 /// schemes).
-static SANITIZER: Lazy<Builder<'static>> = Lazy::new(|| {
+static SANITIZER: LazyLock<Builder<'static>> = LazyLock::new(|| {
     let tags: HashSet<&'static str> = ALLOWED_TAGS.iter().copied().collect();
     let drop_with_content: HashSet<&'static str> = DROP_WITH_CONTENT.iter().copied().collect();
 

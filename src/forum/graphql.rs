@@ -20,7 +20,7 @@ use super::{
 };
 use crate::{
     identity::{Role, Roles},
-    request::{GqlResult, app, require_user},
+    request::{GqlResult, app, page, require_user},
     validate,
 };
 
@@ -194,7 +194,7 @@ impl ForumQuery {
             first,
             None,
             |after: Option<String>, _before: Option<String>, first, _last| async move {
-                let limit = first.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+                let limit = page::limit(first, DEFAULT_PAGE, MAX_PAGE);
                 let q = ThreadQuery {
                     list,
                     period,
@@ -262,14 +262,13 @@ impl ForumQuery {
             first,
             None,
             |after: Option<String>, _before: Option<String>, first, _last| async move {
-                let limit = first.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+                let limit = page::limit(first, DEFAULT_PAGE, MAX_PAGE);
                 let position = after
                     .as_deref()
                     .map(|c| cursor::decode_time("b", c))
                     .transpose()?;
-                let mut rows = reading::bookmarks(app(ctx), v, position, limit as u64 + 1).await?;
-                let has_next = rows.len() > limit;
-                rows.truncate(limit);
+                let rows = reading::bookmarks(app(ctx), v, position, page::fetch(limit)).await?;
+                let (rows, has_next) = page::cut(rows, limit);
                 let cursors: Vec<String> = rows
                     .iter()
                     .map(|b| cursor::encode_time("b", b.created_at, b.post_id))

@@ -20,6 +20,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     identity::CurrentUser,
+    request::page as keyset,
 };
 
 pub struct ThreadQuery {
@@ -231,10 +232,11 @@ pub async fn threads(
                 .order_by_desc(thread::Column::Id);
         }
     }
-    let mut rows = query.limit(q.limit + 1).all(&ctx.db).await?;
-    let has_next = rows.len() as u64 > q.limit;
-    rows.truncate(q.limit as usize);
-    Ok((rows, has_next))
+    let rows = query
+        .limit(keyset::fetch(q.limit as usize))
+        .all(&ctx.db)
+        .await?;
+    Ok(keyset::cut(rows, q.limit as usize))
 }
 
 /// Which posts of a thread to show.
@@ -283,9 +285,11 @@ pub async fn posts(
     } else {
         query.order_by_asc(post::Column::Number)
     };
-    let mut rows = query.limit(page.limit + 1).all(&ctx.db).await?;
-    let more = rows.len() as u64 > page.limit;
-    rows.truncate(page.limit as usize);
+    let rows = query
+        .limit(keyset::fetch(page.limit as usize))
+        .all(&ctx.db)
+        .await?;
+    let (mut rows, more) = keyset::cut(rows, page.limit as usize);
     if page.backward {
         rows.reverse();
         // Something before: the extra row; after: we started below `before`.

@@ -11,7 +11,7 @@ use crate::{
     entities::notification,
     error::AppError,
     notifications::service,
-    request::{GqlResult, app, require_user},
+    request::{GqlResult, app, page, require_user},
     validate, visibility,
 };
 
@@ -79,15 +79,11 @@ impl NotificationQuery {
             first,
             None,
             |after: Option<String>, _before: Option<String>, first, _last| async move {
-                let limit = first.unwrap_or(20).clamp(1, MAX_PAGE);
-                let before_id = match after {
-                    Some(cursor) => Some(validate::id("after", &ID(cursor))?),
-                    None => None,
-                };
-                let mut rows =
-                    service::list(app, viewer, unread_only, before_id, limit as u64 + 1).await?;
-                let has_next = rows.len() > limit;
-                rows.truncate(limit);
+                let limit = page::limit(first, 20, MAX_PAGE);
+                let before_id = page::after_id(after)?;
+                let rows =
+                    service::list(app, viewer, unread_only, before_id, page::fetch(limit)).await?;
+                let (rows, has_next) = page::cut(rows, limit);
                 let rows = visibility::for_reader(app, viewer, rows).await?;
                 let mut connection = Connection::new(before_id.is_some(), has_next);
                 connection.edges.extend(

@@ -19,7 +19,7 @@ use crate::{
     auth::{graphql::User, loaders::UserLoader},
     entities::{collaboration_message, collaboration_request, researcher_profile, user},
     error::AppError,
-    request::{GqlResult, app, require_user},
+    request::{GqlResult, app, page, require_user},
     validate,
 };
 
@@ -422,22 +422,18 @@ impl MatchingQuery {
             first,
             None,
             |after: Option<String>, _before: Option<String>, first, _last| async move {
-                let limit = first.unwrap_or(20).clamp(1, MAX_PAGE);
-                let before_id = match after {
-                    Some(cursor) => Some(validate::id("after", &ID(cursor))?),
-                    None => None,
-                };
-                let mut rows = requests::list(
+                let limit = page::limit(first, 20, MAX_PAGE);
+                let before_id = page::after_id(after)?;
+                let rows = requests::list(
                     app,
                     viewer,
                     direction,
                     status.map(|s| s.as_str()),
                     before_id,
-                    limit as u64 + 1,
+                    page::fetch(limit),
                 )
                 .await?;
-                let has_next = rows.len() > limit;
-                rows.truncate(limit);
+                let (rows, has_next) = page::cut(rows, limit);
                 let mut connection = Connection::new(before_id.is_some(), has_next);
                 connection.edges.extend(
                     rows.into_iter()
@@ -482,16 +478,12 @@ impl MatchingQuery {
             first,
             None,
             |after: Option<String>, _before: Option<String>, first, _last| async move {
-                let limit = first.unwrap_or(20).clamp(1, MAX_PAGE);
-                let before_id = match after {
-                    Some(cursor) => Some(validate::id("after", &ID(cursor))?),
-                    None => None,
-                };
-                let mut rows =
-                    requests::messages(app, viewer, request_id, before_id, limit as u64 + 1)
+                let limit = page::limit(first, 20, MAX_PAGE);
+                let before_id = page::after_id(after)?;
+                let rows =
+                    requests::messages(app, viewer, request_id, before_id, page::fetch(limit))
                         .await?;
-                let has_next = rows.len() > limit;
-                rows.truncate(limit);
+                let (rows, has_next) = page::cut(rows, limit);
                 let mut connection = Connection::new(before_id.is_some(), has_next);
                 connection.edges.extend(
                     rows.into_iter()

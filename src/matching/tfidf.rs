@@ -4,11 +4,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use once_cell::sync::Lazy;
+use std::sync::LazyLock;
 
 /// Words that say nothing about a topic: English function words, and words
 /// every researcher's text has.
-static STOPWORDS: Lazy<HashSet<&str>> = Lazy::new(|| {
+static STOPWORDS: LazyLock<HashSet<&str>> = LazyLock::new(|| {
     concat!(
         "a about above across after again against all also am among an and any are as at be been ",
         "before being between both but by can could did do does doing during each either etc for ",

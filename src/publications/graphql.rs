@@ -23,7 +23,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     identity::Tier,
-    request::{GqlResult, app, require_user},
+    request::{GqlResult, app, page, require_user},
     validate,
 };
 
@@ -362,14 +362,6 @@ pub struct PublicationReportInput {
     pub data_availability_statement: Option<String>,
 }
 
-fn tri<T>(v: MaybeUndefined<T>) -> Option<Option<T>> {
-    match v {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(x) => Some(Some(x)),
-    }
-}
-
 fn optional_id(field: &str, id: Option<ID>) -> AppResult<Option<i64>> {
     id.map(|id| validate::id(field, &id)).transpose()
 }
@@ -408,10 +400,10 @@ impl PublicationReportInput {
                     .collect::<AppResult<Vec<_>>>()
             })
             .transpose()?;
-        let exemption_request_id = match tri(self.exemption_request_id) {
-            None => None,
-            Some(None) => Some(None),
-            Some(Some(id)) => Some(Some(validate::id("exemptionRequestId", &id)?)),
+        let exemption_request_id = match self.exemption_request_id {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(id) => Some(Some(validate::id("exemptionRequestId", &id)?)),
         };
         Ok(ReportChanges {
             output_type: self.output_type,
@@ -420,17 +412,17 @@ impl PublicationReportInput {
             lead_author_id: optional_id("leadAuthorId", self.lead_author_id)?,
             co_authors,
             venue: self.venue,
-            submission_date: tri(self.submission_date),
-            presentation_date: tri(self.presentation_date),
-            publication_date: tri(self.publication_date),
+            submission_date: self.submission_date.into(),
+            presentation_date: self.presentation_date.into(),
+            publication_date: self.publication_date.into(),
             workspaces,
-            tier: tri(self.tier),
+            tier: self.tier.into(),
             cdr_version: self.cdr_version,
             status: self.status,
-            embargo_until: tri(self.embargo_until),
-            doi: tri(self.doi),
-            pmcid: tri(self.pmcid),
-            url: tri(self.url),
+            embargo_until: self.embargo_until.into(),
+            doi: self.doi.into(),
+            pmcid: self.pmcid.into(),
+            url: self.url.into(),
             exemption_request_id,
             acknowledgement_included: self.acknowledgement_included,
             data_availability_included: self.data_availability_included,
@@ -466,10 +458,6 @@ impl From<PublicationReportFilter> for ReportFilter {
 }
 
 type ReportConnection = Connection<String, PublicationReport, EmptyFields, EmptyFields>;
-
-fn page(first: Option<usize>) -> usize {
-    first.unwrap_or(20).clamp(1, MAX_PAGE)
-}
 
 #[derive(Default)]
 pub struct PublicationQuery;
@@ -507,15 +495,11 @@ impl PublicationQuery {
             first,
             None,
             |after: Option<String>, _before: Option<String>, first, _last| async move {
-                let limit = page(first);
-                let before_id = match after {
-                    Some(cursor) => Some(validate::id("after", &ID(cursor))?),
-                    None => None,
-                };
-                let mut rows =
-                    service::list_mine(app, viewer, status, before_id, limit as u64 + 1).await?;
-                let has_next = rows.len() > limit;
-                rows.truncate(limit);
+                let limit = page::limit(first, 20, MAX_PAGE);
+                let before_id = page::after_id(after)?;
+                let rows =
+                    service::list_mine(app, viewer, status, before_id, page::fetch(limit)).await?;
+                let (rows, has_next) = page::cut(rows, limit);
                 let mut connection = Connection::new(before_id.is_some(), has_next);
                 connection.edges.extend(rows.into_iter().map(|m| {
                     Edge::new(
@@ -552,15 +536,11 @@ impl PublicationQuery {
             first,
             None,
             |after: Option<String>, _before: Option<String>, first, _last| async move {
-                let limit = page(first);
-                let before_id = match after {
-                    Some(cursor) => Some(validate::id("after", &ID(cursor))?),
-                    None => None,
-                };
-                let mut rows =
-                    service::list_staff(app, viewer, &filter, before_id, limit as u64 + 1).await?;
-                let has_next = rows.len() > limit;
-                rows.truncate(limit);
+                let limit = page::limit(first, 20, MAX_PAGE);
+                let before_id = page::after_id(after)?;
+                let rows = service::list_staff(app, viewer, &filter, before_id, page::fetch(limit))
+                    .await?;
+                let (rows, has_next) = page::cut(rows, limit);
                 let mut connection = Connection::new(before_id.is_some(), has_next);
                 connection.edges.extend(rows.into_iter().map(|m| {
                     Edge::new(
@@ -614,11 +594,10 @@ impl PublicationQuery {
             first,
             None,
             |after: Option<String>, _before: Option<String>, first, _last| async move {
-                let limit = page(first);
+                let limit = page::limit(first, 20, MAX_PAGE);
                 let cursor = after.as_deref().map(parse_recent_cursor).transpose()?;
-                let mut rows = service::list_recent(app, viewer, cursor, limit as u64 + 1).await?;
-                let has_next = rows.len() > limit;
-                rows.truncate(limit);
+                let rows = service::list_recent(app, viewer, cursor, page::fetch(limit)).await?;
+                let (rows, has_next) = page::cut(rows, limit);
                 let mut connection = Connection::new(cursor.is_some(), has_next);
                 connection.edges.extend(rows.into_iter().map(|m| {
                     let access = if m.filer_id == viewer.id || m.lead_author_id == viewer.id {

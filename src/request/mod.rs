@@ -4,6 +4,7 @@
 //! none of them, so a domain never reaches up into the schema.
 
 pub mod cost;
+pub mod page;
 pub mod throttle;
 
 use async_graphql::Context;

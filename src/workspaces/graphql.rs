@@ -21,7 +21,7 @@ use crate::{
     entities::{workspace, workspace_consent, workspace_revision},
     error::AppError,
     identity::Tier,
-    request::{GqlResult, app, require_user, viewer},
+    request::{GqlResult, app, page, require_user, viewer},
     validate,
 };
 
@@ -216,15 +216,11 @@ impl Workspace {
             first,
             None,
             |after: Option<String>, _before: Option<String>, first, _last| async move {
-                let limit = first.unwrap_or(20).clamp(1, MAX_PAGE);
-                let before_id = match after {
-                    Some(cursor) => Some(validate::id("after", &ID(cursor))?),
-                    None => None,
-                };
-                let mut rows =
-                    service::revisions(app, viewer, id, before_id, limit as u64 + 1).await?;
-                let has_next = rows.len() > limit;
-                rows.truncate(limit);
+                let limit = page::limit(first, 20, MAX_PAGE);
+                let before_id = page::after_id(after)?;
+                let rows =
+                    service::revisions(app, viewer, id, before_id, page::fetch(limit)).await?;
+                let (rows, has_next) = page::cut(rows, limit);
                 let mut connection = Connection::new(before_id.is_some(), has_next);
                 for row in rows {
                     connection
@@ -452,22 +448,21 @@ impl WorkspaceQuery {
             first,
             None,
             |after: Option<String>, _before: Option<String>, first, _last| async move {
-                let limit = first.unwrap_or(20).clamp(1, MAX_PAGE);
+                let limit = page::limit(first, 20, MAX_PAGE);
                 let cursor = match &after {
                     Some(c) => Some(BrowseCursor::decode(sort, c)?),
                     None => None,
                 };
-                let mut rows = service::browse(
+                let rows = service::browse(
                     app,
                     viewer,
                     &filter,
                     sort,
                     cursor.as_ref(),
-                    limit as u64 + 1,
+                    page::fetch(limit),
                 )
                 .await?;
-                let has_next = rows.len() > limit;
-                rows.truncate(limit);
+                let (rows, has_next) = page::cut(rows, limit);
                 let mut connection = Connection::new(cursor.is_some(), has_next);
                 connection.edges.extend(
                     rows.into_iter()
@@ -495,14 +490,10 @@ impl WorkspaceQuery {
             first,
             None,
             |after: Option<String>, _before: Option<String>, first, _last| async move {
-                let limit = first.unwrap_or(20).clamp(1, MAX_PAGE);
-                let before_id = match after {
-                    Some(cursor) => Some(validate::id("after", &ID(cursor))?),
-                    None => None,
-                };
-                let mut rows = service::mine(app, viewer, before_id, limit as u64 + 1).await?;
-                let has_next = rows.len() > limit;
-                rows.truncate(limit);
+                let limit = page::limit(first, 20, MAX_PAGE);
+                let before_id = page::after_id(after)?;
+                let rows = service::mine(app, viewer, before_id, page::fetch(limit)).await?;
+                let (rows, has_next) = page::cut(rows, limit);
                 let mut connection = Connection::new(before_id.is_some(), has_next);
                 connection.edges.extend(
                     rows.into_iter()
