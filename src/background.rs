@@ -44,6 +44,15 @@ pub fn registry(config: &Config) -> Registry {
                 Ok(())
             })
         })
+        .schedule("job retention", |ctx| {
+            Box::pin(async move {
+                let before = ctx.clock.now() - jobs::queue::KEEP_FINISHED;
+                let txn = crate::db::begin_write(&ctx.db).await?;
+                jobs::queue::prune_finished(&txn, before, 5_000).await?;
+                txn.commit().await?;
+                Ok(())
+            })
+        })
         .schedule("digests", |ctx| {
             Box::pin(async move { digest::schedule::run(&ctx).await.map(drop) })
         })

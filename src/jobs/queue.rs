@@ -324,6 +324,37 @@ pub async fn take_back(conn: &impl ConnectionTrait, replica: &str, owner: &str) 
     Ok(result.rows_affected())
 }
 
+/// How long finished jobs stay in the table, for inspection.
+pub const KEEP_FINISHED: Duration = Duration::days(7);
+
+/// Deletes up to `limit` jobs that finished (done) and ran before `before`,
+/// so the table holds what is queued plus a week of history instead of
+/// every write the forum ever made. Jobs with a dedupe key stay: their row
+/// is what keeps a digest or reminder from being sent twice. The range on
+/// (status, run_at) is indexed, so each pass costs what it deletes.
+pub async fn prune_finished(
+    conn: &impl ConnectionTrait,
+    before: DateTime<Utc>,
+    limit: u64,
+) -> AppResult<u64> {
+    let backend = conn.get_database_backend();
+    let done = JobStatus::Done.as_str();
+    let result = conn
+        .execute_raw(db::statement(
+            backend,
+            &format!(
+                "DELETE FROM jobs WHERE id IN (
+                   SELECT id FROM jobs
+                   WHERE status = '{done}' AND run_at < ? AND dedupe_key IS NULL
+                   ORDER BY run_at
+                   LIMIT ?)"
+            ),
+            [before.into(), (limit as i64).into()],
+        ))
+        .await?;
+    Ok(result.rows_affected())
+}
+
 /// Counts of the queue for `/readyz` and metrics: pending jobs and the age of
 /// the oldest one, in seconds.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
