@@ -188,12 +188,14 @@ impl App {
                 categories.forget()
             })
         });
+        let checkpoints = tokio::spawn(db::checkpoint_in_background(self.ctx.db.clone()));
         let routes = http::routes(self.ctx.clone(), self.schema);
         Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(routes, shutdown, Some(Duration::from_secs(20)))
             .await?;
         let _ = stop_tx.send(true);
         listener.abort();
+        checkpoints.abort();
         if let Some(worker) = worker {
             let _ = worker.await;
         }
