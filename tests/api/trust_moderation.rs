@@ -69,21 +69,21 @@ async fn a_version_the_guard_held_is_not_published_by_a_later_edit() {
         let (moderator, author, reader) = (&cast.moderator, &cast.author, &cast.reader);
         let genomics = &cast.genomics;
         let (thread_id, _) = thread(
-            &author,
-            &genomics,
+            author,
+            genomics,
             "Carriers by state",
             "How do you report carriers by state?",
         )
         .await;
         // The reader takes part, so they watch the thread.
-        reply(&reader, &thread_id, "We report them by census region.").await;
-        let answer = reply(&author, &thread_id, "We report carriers by region too.").await;
+        reply(reader, &thread_id, "We report them by census region.").await;
+        let answer = reply(author, &thread_id, "We report carriers by region too.").await;
 
         // The attack: the count goes in and is held; a second edit takes it
         // out again, and a moderator approves the fixed version.
         held_then_fixed(
-            &author,
-            &moderator,
+            author,
+            moderator,
             &answer,
             EDIT,
             json!({ "p": answer, "b": "Only 7 participants in Wyoming carry the variant." }),
@@ -97,7 +97,7 @@ async fn a_version_the_guard_held_is_not_published_by_a_later_edit() {
         let seen = reader.ok(REVISIONS, json!({ "p": answer })).await;
         assert_eq!(seen["post"]["moderationState"], "VISIBLE");
         assert!(!seen.to_string().contains("Wyoming"), "{seen:#}");
-        let public = revisions(&reader, &answer).await;
+        let public = revisions(reader, &answer).await;
         assert_eq!(public.len(), 1, "{public:?}");
         assert_eq!(public[0]["previousBody"], "We report carriers by region too.");
         assert_eq!(public[0]["withheld"], false);
@@ -131,15 +131,15 @@ async fn a_held_thread_title_stays_withheld_and_a_moderator_can_redact_it() {
         let (moderator, author, reader) = (&cast.moderator, &cast.author, &cast.reader);
         let genomics = &cast.genomics;
         let (thread_id, first) = thread(
-            &author,
-            &genomics,
+            author,
+            genomics,
             "Carrier counts by state",
             "Which states have the most carriers of the variant?",
         )
         .await;
         held_then_fixed(
-            &author,
-            &moderator,
+            author,
+            moderator,
             &first,
             RETITLE,
             json!({ "t": thread_id, "title": "Only 7 participants in Wyoming carry it" }),
@@ -159,7 +159,7 @@ async fn a_held_thread_title_stays_withheld_and_a_moderator_can_redact_it() {
             seen["thread"]["firstPost"]["revisions"][0]["previousTitle"],
             "Carrier counts by state"
         );
-        let all = revisions(&author, &first).await;
+        let all = revisions(author, &first).await;
         assert_eq!(all.len(), 2, "{all:?}");
         assert!(all[1]["previousTitle"].as_str().is_some_and(|t| t.contains("Wyoming")));
 

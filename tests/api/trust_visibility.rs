@@ -304,7 +304,7 @@ async fn an_immediate_mail_is_not_sent_for_a_post_hidden_before_it_went_out() {
         let cast = Cast::new(&app).await;
         let (moderator, author, reader) = (&cast.moderator, &cast.author, &cast.reader);
         let genomics = &cast.genomics;
-        let leaked = mentions_of_reader(&author, &genomics).await;
+        let leaked = mentions_of_reader(author, genomics).await;
         // Hidden before the worker sends the mention's mail.
         moderator
             .ok(HIDE, json!({ "p": leaked, "r": "Small cell count." }))
