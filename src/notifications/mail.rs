@@ -78,7 +78,12 @@ pub async fn pending(ctx: &AppContext, payload: &str) -> Result<Option<Pending>,
     else {
         return Ok(None);
     };
-    if !wanted(&ctx.db, &recipient, &notification.kind, ctx.clock.now()).await? {
+    // A notice about the account itself (its suspension, say) is written
+    // while the account may still take mail, and goes out whatever state
+    // the account is in by the time it is sent: it says what happened.
+    let own_account = notification.subject_type.as_deref() == Some("user")
+        && notification.subject_id == Some(recipient.id);
+    if !own_account && !wanted(&ctx.db, &recipient, &notification.kind, ctx.clock.now()).await? {
         return Ok(None);
     }
     Ok(Some(Pending {

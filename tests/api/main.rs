@@ -29,6 +29,7 @@ mod startup;
 mod trust_accounts;
 mod trust_cost;
 mod trust_links;
+mod trust_moderation;
 mod trust_names;
 mod trust_review;
 mod trust_visibility;

@@ -301,13 +301,10 @@ async fn the_excerpt_of_a_hidden_post_is_not_shown_nor_mailed_in_a_digest() {
 async fn an_immediate_mail_is_not_sent_for_a_post_hidden_before_it_went_out() {
     on_each_backend_trusted(|app| async move {
         // Mentions are mailed at once by default.
-        let Cast {
-            moderator,
-            genomics,
-            author,
-            reader,
-        } = Cast::new(&app).await;
-        let leaked = mentions_of_reader(&author, &genomics).await;
+        let cast = Cast::new(&app).await;
+        let (moderator, author, reader) = (&cast.moderator, &cast.author, &cast.reader);
+        let genomics = &cast.genomics;
+        let leaked = mentions_of_reader(author, genomics).await;
         // Hidden before the worker sends the mention's mail.
         moderator
             .ok(HIDE, json!({ "p": leaked, "r": "Small cell count." }))
