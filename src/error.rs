@@ -129,7 +129,7 @@ impl From<sea_orm::DbErr> for AppError {
         // A unique-key violation is the client's doing (a duplicate), not ours.
         if let Some(sea_orm::SqlErr::UniqueConstraintViolation(detail)) = err.sql_err() {
             return Self::Conflict {
-                field: unique_field(&detail),
+                field: unique_field(&err, &detail),
                 message: "already exists".into(),
             };
         }
@@ -137,13 +137,114 @@ impl From<sea_orm::DbErr> for AppError {
     }
 }
 
-/// Best effort: name the column of a unique violation from the driver's text.
-/// PostgreSQL names the constraint (`..._email_key`); SQLite names `table.column`.
-fn unique_field(detail: &str) -> Option<String> {
-    for field in ["email", "handle", "slug", "name", "dedupe_key"] {
-        if detail.contains(field) {
-            return Some(field.to_string());
+/// Unique columns a client may be told it collided with; any other (a
+/// token's hash, a job's dedupe key, a key of several columns) names none.
+const CLIENT_FIELDS: [&str; 5] = ["email", "handle", "slug", "name", "namespace"];
+
+/// The field a unique violation names. PostgreSQL says which constraint
+/// failed; SQLite, which has none to name, says `table.column` in its text.
+fn unique_field(err: &sea_orm::DbErr, detail: &str) -> Option<String> {
+    use sea_orm::{DbErr, RuntimeErr, sqlx};
+    let postgres = match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match e.as_ref() {
+                sqlx::Error::Database(db) => db
+                    .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .map(|pg| (pg.table(), pg.constraint())),
+                _ => None,
+            }
         }
+        _ => None,
+    };
+    let column = match postgres {
+        Some((table, Some(constraint))) => postgres_unique_column(table, constraint),
+        Some((_, None)) => None,
+        None => sqlite_unique_column(detail),
+    }?;
+    CLIENT_FIELDS.contains(&column).then(|| column.to_string())
+}
+
+/// The column of a PostgreSQL unique constraint of one column, which
+/// PostgreSQL names `<table>_<column>_key`. Unique indexes of several
+/// columns (`idx_…`) name no single column.
+fn postgres_unique_column<'a>(table: Option<&str>, constraint: &'a str) -> Option<&'a str> {
+    constraint
+        .strip_prefix(table?)?
+        .strip_prefix('_')?
+        .strip_suffix("_key")
+        .filter(|c| !c.is_empty())
+}
+
+/// The column of SQLite's `UNIQUE constraint failed: table.column`; none
+/// when the key has several columns (`t.a, t.b`).
+fn sqlite_unique_column(detail: &str) -> Option<&str> {
+    let (_, columns) = detail.split_once("constraint failed: ")?;
+    let columns = columns.trim();
+    if columns.contains(',') {
+        return None;
     }
-    None
+    let (_, column) = columns.rsplit_once('.')?;
+    Some(column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_postgres_unique_constraint_names_its_column() {
+        assert_eq!(
+            postgres_unique_column(Some("users"), "users_email_key"),
+            Some("email")
+        );
+        assert_eq!(
+            postgres_unique_column(Some("jobs"), "jobs_dedupe_key_key"),
+            Some("dedupe_key")
+        );
+        assert_eq!(
+            postgres_unique_column(Some("workspaces"), "workspaces_namespace_key"),
+            Some("namespace")
+        );
+        assert_eq!(
+            postgres_unique_column(Some("forum_drafts"), "idx_forum_drafts_user_key"),
+            None
+        );
+        assert_eq!(postgres_unique_column(None, "users_email_key"), None);
+        assert_eq!(postgres_unique_column(Some("users"), "users__key"), None);
+    }
+
+    #[test]
+    fn sqlite_names_table_and_column_in_its_text() {
+        assert_eq!(
+            sqlite_unique_column("UNIQUE constraint failed: users.handle"),
+            Some("handle")
+        );
+        assert_eq!(
+            sqlite_unique_column(
+                "error returned from database: (code: 2067) UNIQUE constraint failed: forum_categories.slug"
+            ),
+            Some("slug")
+        );
+        assert_eq!(
+            sqlite_unique_column(
+                "UNIQUE constraint failed: forum_reactions.post_id, forum_reactions.user_id"
+            ),
+            None
+        );
+        assert_eq!(sqlite_unique_column("disk I/O error"), None);
+    }
+
+    #[test]
+    fn only_fields_a_client_may_see_are_named() {
+        let detail = "UNIQUE constraint failed: sessions.token_hash";
+        assert_eq!(
+            unique_field(&sea_orm::DbErr::Custom(detail.into()), detail),
+            None
+        );
+        let detail = "UNIQUE constraint failed: users.email";
+        assert_eq!(
+            unique_field(&sea_orm::DbErr::Custom(detail.into()), detail).as_deref(),
+            Some("email")
+        );
+    }
 }

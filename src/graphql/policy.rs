@@ -21,7 +21,10 @@ use async_graphql::{
     BatchRequest, BatchResponse, EmptySubscription, Request, Response, Schema, ServerError,
     ValidationMode, ValidationResult,
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextValidation},
-    parser::types::{ExecutableDocument, Selection, SelectionSet},
+    parser::{
+        self,
+        types::{ExecutableDocument, Selection, SelectionSet},
+    },
 };
 
 use super::{
@@ -35,7 +38,7 @@ use crate::error::AppError;
 /// schema reuses the parse.
 pub async fn execute(schema: &AppSchema, mut request: Request, max_aliases: usize) -> Response {
     match request.parsed_query() {
-        Err(err) => return Response::from_errors(vec![parse_failure(err)]),
+        Err(err) => return Response::from_errors(vec![parse_failure(&request.query, err)]),
         Ok(doc) => {
             if let Some(err) = too_many_aliases(doc, max_aliases) {
                 return Response::from_errors(vec![err]);
@@ -197,20 +200,35 @@ fn has_code(err: &ServerError) -> bool {
         .is_some_and(|e| e.get("code").is_some())
 }
 
-fn parse_failure(err: ServerError) -> ServerError {
-    let code = if err.message.to_ascii_lowercase().contains("recursi") {
-        "QUERY_TOO_DEEP"
-    } else {
-        "GRAPHQL_PARSE_FAILED"
+/// A document that does not parse, coded by the parser's error kind.
+/// async-graphql's `ServerError` drops the parser's error, so the query is
+/// parsed again for its kind; this runs only on the failure path.
+fn parse_failure(query: &str, err: ServerError) -> ServerError {
+    let code = match parser::parse_query(query) {
+        Err(kind) => parse_code(&kind),
+        Ok(_) => "GRAPHQL_PARSE_FAILED",
     };
     with_code(err, code)
 }
 
+fn parse_code(kind: &parser::Error) -> &'static str {
+    match kind {
+        parser::Error::RecursionLimitExceeded => "QUERY_TOO_DEEP",
+        _ => "GRAPHQL_PARSE_FAILED",
+    }
+}
+
 /// Errors raised before any field ran: the document's limits, validation,
-/// and choosing the operation.
+/// and choosing the operation. async-graphql gives these no kind, only a
+/// message, so this is the one place that reads messages for a code.
 fn classify_request_error(err: ServerError) -> ServerError {
-    let msg = err.message.to_ascii_lowercase();
-    let code = if msg.contains("recursi") || msg.contains("too deep") {
+    let code = request_error_code(&err.message);
+    with_code(err, code)
+}
+
+fn request_error_code(message: &str) -> &'static str {
+    let msg = message.to_ascii_lowercase();
+    if msg.contains("recursi") || msg.contains("too deep") {
         "QUERY_TOO_DEEP"
     } else if msg.contains("too complex") {
         "QUERY_TOO_COMPLEX"
@@ -223,8 +241,7 @@ fn classify_request_error(err: ServerError) -> ServerError {
         "BAD_USER_INPUT"
     } else {
         "GRAPHQL_VALIDATION_FAILED"
-    };
-    with_code(err, code)
+    }
 }
 
 /// Gives `err` its code, applying the error policy to an `AppError` source.
@@ -319,4 +336,59 @@ fn too_many_aliases(doc: &ExecutableDocument, max: usize) -> Option<ServerError>
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code_of(err: &ServerError) -> Option<String> {
+        err.extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .map(|v| v.to_string().trim_matches('"').to_string())
+    }
+
+    #[test]
+    fn a_parse_failure_is_coded_by_the_parsers_error_kind() {
+        let syntax = "{ threads(first: ) }";
+        let err = parser::parse_query(syntax).expect_err("bad syntax");
+        assert_eq!(parse_code(&err), "GRAPHQL_PARSE_FAILED");
+        let coded = parse_failure(syntax, err.into());
+        assert_eq!(code_of(&coded).as_deref(), Some("GRAPHQL_PARSE_FAILED"));
+
+        let deep = format!("{}{}", "{ a ".repeat(200), "}".repeat(200));
+        let err = parser::parse_query(&deep).expect_err("too deep to parse");
+        assert!(matches!(err, parser::Error::RecursionLimitExceeded));
+        let coded = parse_failure(&deep, err.into());
+        assert_eq!(code_of(&coded).as_deref(), Some("QUERY_TOO_DEEP"));
+
+        let two_anonymous = "{ a } { b }";
+        let err = parser::parse_query(two_anonymous).expect_err("two anonymous operations");
+        assert_eq!(parse_code(&err), "GRAPHQL_PARSE_FAILED");
+    }
+
+    #[test]
+    fn validation_messages_map_to_their_codes() {
+        // async-graphql's own wording for each failure.
+        for (message, code) in [
+            ("Query is nested too deep.", "QUERY_TOO_DEEP"),
+            ("Query is too complex.", "QUERY_TOO_COMPLEX"),
+            ("Recursion limit exceeded.", "QUERY_TOO_DEEP"),
+            (r#"Unknown operation named "x""#, "BAD_REQUEST"),
+            ("Operation name required in request.", "BAD_REQUEST"),
+            ("Schema is not configured for mutations.", "BAD_REQUEST"),
+            (
+                r#"Invalid value for argument "first", expected type "Int""#,
+                "BAD_USER_INPUT",
+            ),
+            (r#"Variable "$n" is not defined"#, "BAD_USER_INPUT"),
+            (
+                r#"Unknown field "nope" on type "Query"."#,
+                "GRAPHQL_VALIDATION_FAILED",
+            ),
+        ] {
+            assert_eq!(request_error_code(message), code, "{message}");
+        }
+    }
 }

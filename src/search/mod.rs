@@ -13,6 +13,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+// The contract suite is test code: it is compiled for the crate's own
+// tests, and for the integration tests through the `test-support` feature
+// (which `cfg(test)` alone does not reach).
+#[cfg(any(test, feature = "test-support"))]
 pub mod contract;
 pub mod meili_index;
 pub mod snippet;
