@@ -7,6 +7,8 @@
 //!   reader but the author and moderators, and a moderator can redact it.
 //! - No one decides on their own content: a moderator's held, flagged or
 //!   hidden post goes to another moderator, or an admin.
+//! - No one takes content down alone: a flag weighs by its flagger's
+//!   standing, and staff content is hidden only by a moderator.
 
 use serde_json::{Value, json};
 
@@ -334,6 +336,72 @@ async fn a_moderator_cannot_unhide_their_own_post_that_someone_else_hid_nor_reso
             .gql(REDACT, json!({ "p": own, "n": 1, "r": "Tidy." }))
             .await;
         assert_code(&resp, "FORBIDDEN");
+    })
+    .await;
+}
+
+const READ_POST: &str = "query($p: ID!) { post(id: $p) { id moderationState } }";
+
+#[tokio::test]
+async fn flags_weigh_by_standing_and_staff_content_needs_a_moderator() {
+    on_each_backend_trusted(|app| async move {
+        let cast = Cast::new(&app).await;
+        let (moderator, author, reader) = (&cast.moderator, &cast.author, &cast.reader);
+        let other = app.moderator("othermod").await;
+        let third = app.researcher("third").await;
+        let (_, announcement) = thread(
+            moderator,
+            &cast.genomics,
+            "Office hours move to Thursdays",
+            "Drop-in office hours are now on Thursdays at noon, Eastern.",
+        )
+        .await;
+        let (_, post) = thread(
+            author,
+            &cast.genomics,
+            "Carriers in several states",
+            "We found carriers of the variant in several states.",
+        )
+        .await;
+        let visible = |p: &str| {
+            let p = p.to_string();
+            let third = third.clone();
+            async move {
+                let seen = third.ok(READ_POST, json!({ "p": p })).await;
+                seen["post"]["moderationState"] == "VISIBLE"
+            }
+        };
+
+        // The attack: one PRIVACY flag from a day-old account, on a staff
+        // announcement and on a member's post. Both stay up, both queued.
+        for target in [&announcement, &post] {
+            let flagged = reader
+                .ok(FLAG, json!({ "p": target, "r": "PRIVACY" }))
+                .await;
+            assert_eq!(flagged["flag"]["hidden"], false, "{flagged:#}");
+            assert!(visible(target).await);
+            assert!(pending_item(&other, target).await.is_some(), "not queued");
+        }
+
+        // A member of standing adds theirs: the member's post comes down...
+        let veteran = app.researcher("veteran").await;
+        app.backdate_account(&veteran, 30).await;
+        let flagged = veteran.ok(FLAG, json!({ "p": post, "r": "PRIVACY" })).await;
+        assert_eq!(flagged["flag"]["hidden"], true, "{flagged:#}");
+        assert!(!visible(&post).await);
+        // ...the announcement does not: staff content needs a moderator.
+        let flagged = veteran
+            .ok(FLAG, json!({ "p": announcement, "r": "PRIVACY" }))
+            .await;
+        assert_eq!(flagged["flag"]["hidden"], false, "{flagged:#}");
+        assert!(visible(&announcement).await);
+        other
+            .ok(
+                "mutation($p: ID!, $r: String!) { hidePost(postId: $p, reason: $r) { id } }",
+                json!({ "p": announcement, "r": "Names a participant's county." }),
+            )
+            .await;
+        assert!(!visible(&announcement).await);
     })
     .await;
 }
