@@ -13,7 +13,7 @@ use serde_json::json;
 use super::{
     audit::{self, AuditEntry},
     queue::{self, REASON_MAX},
-    types::{ModerationAction, ModerationTargetType},
+    types::{ModerationAction, ModerationItemStatus, ModerationTargetType},
 };
 use crate::{
     auth::service as auth,
@@ -221,6 +221,18 @@ pub async fn unhide_post(
     if previous == ModerationState::Visible {
         return Ok(p);
     }
+    // A moderator may take back their own hiding of their own post, and
+    // nothing else on it: what the guard held, flags hid, or another
+    // moderator hid goes to someone else.
+    if p.author_id == actor.id {
+        let entry = queue::lock_for_post(&txn, p.id).await?;
+        let hid_it_themselves = entry.is_some_and(|e| {
+            e.status == ModerationItemStatus::Rejected.as_str() && e.decided_by == Some(actor.id)
+        });
+        if !hid_it_themselves {
+            queue::not_own(actor, p.author_id)?;
+        }
+    }
     let p = apply_moderation_state(&txn, ctx, p.id, ModerationState::Visible).await?;
     queue::settle_by_action(&txn, actor, &p, false, &reason, now).await?;
     audit::record(
@@ -257,6 +269,8 @@ pub async fn redact_revision(
     let now = forum::now(ctx);
     let txn = ctx.write().await?;
     let p = find_post(&txn, post_id).await?;
+    // Erasing what one's own post said is a decision on one's own content.
+    queue::not_own(actor, p.author_id)?;
     let (before, after) = posts::redact_revision(&txn, p.id, number, actor.id, now)
         .await?
         .ok_or(AppError::NotFound("revision"))?;

@@ -4,6 +4,10 @@
 //! moderator reviews it. Flagging a thread flags its opening post (a
 //! thread's content is its title and opening post), so a thread and its
 //! opening post share one entry and one flag per member.
+//!
+//! A flag weighs by its flagger's standing (`[flags.standing]`): a new
+//! account's flag queues the content without hiding it. Content by
+//! moderators and admins is never hidden by flags; a moderator decides.
 
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
@@ -15,10 +19,10 @@ use super::{
 };
 use crate::{
     context::AppContext,
-    entities::{forum_post as post, moderation_flag as flag},
+    entities::{forum_post as post, moderation_flag as flag, user},
     error::{AppError, AppResult},
     forum::{ModerationState, posts::apply_moderation_state, service as forum},
-    identity::CurrentUser,
+    identity::{CurrentUser, Role, Roles},
     validate,
 };
 
@@ -107,7 +111,17 @@ pub async fn flag(ctx: &AppContext, viewer: &CurrentUser, input: NewFlag) -> App
     if !created {
         queue::reopen(&txn, &mut e, Some(viewer.id), "flagged again", now).await?;
     }
-    let weight = ctx.rules.flags.weight(input.reason.rule()) as i32;
+    // A flag weighs by its flagger's standing: a new account's flag queues
+    // the content but does not take it down on its own.
+    let flagger = user::Entity::find_by_id(viewer.id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let age_days = (now - flagger.created_at).num_days();
+    let weight =
+        ctx.rules
+            .flags
+            .weight_by_standing(input.reason.rule(), age_days, viewer.is_staff()) as i32;
     let target = match input.target {
         FlagTarget::Post(_) if p.number > 1 => ModerationTargetType::Post,
         _ => ModerationTargetType::Thread,
@@ -147,7 +161,19 @@ pub async fn flag(ctx: &AppContext, viewer: &CurrentUser, input: NewFlag) -> App
 
     let threshold = ctx.rules.flags.hide_threshold;
     let state = ModerationState::parse(&p.moderation_state);
-    let hide = state == ModerationState::Visible && e.score >= 0 && e.score as u32 >= threshold;
+    // Staff content is hidden by a moderator, never by flags alone: members
+    // must not be able to take down an announcement between them.
+    let staff_author = user::Entity::find_by_id(p.author_id)
+        .one(&txn)
+        .await?
+        .is_some_and(|a| {
+            let roles = Roles::parse_column(&a.roles);
+            roles.has(Role::Moderator) || roles.has(Role::Admin)
+        });
+    let hide = state == ModerationState::Visible
+        && !staff_author
+        && e.score >= 0
+        && e.score as u32 >= threshold;
     let state = if hide {
         let p = apply_moderation_state(&txn, ctx, p.id, ModerationState::Hidden).await?;
         e.hidden_by_flags = true;

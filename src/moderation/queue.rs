@@ -685,8 +685,22 @@ async fn claimed_conflict(conn: &impl ConnectionTrait, by: i64) -> AppResult<App
     ))
 }
 
+/// No one decides on their own content: a moderator's held, hidden or
+/// flagged post goes to another moderator (an admin, when there is no
+/// other), as a requester's own exemption goes to other reviewers. The
+/// refusal is FORBIDDEN, as it is there.
+pub fn not_own(actor: &CurrentUser, author_id: i64) -> AppResult<()> {
+    if actor.id == author_id {
+        return Err(AppError::forbidden(
+            "you cannot decide on your own content; another moderator, or an admin, will",
+        ));
+    }
+    Ok(())
+}
+
 /// Takes an entry for review, so other moderators leave it alone for
-/// `CLAIM_MINUTES`. A live claim by someone else is a CONFLICT.
+/// `CLAIM_MINUTES`. A live claim by someone else is a CONFLICT. Nobody
+/// claims an entry on their own content (it would keep the others off it).
 pub async fn claim(
     ctx: &AppContext,
     actor: &CurrentUser,
@@ -697,6 +711,7 @@ pub async fn claim(
     let now = forum::now(ctx);
     let txn = ctx.write().await?;
     let before = lock(&txn, id).await?;
+    not_own(actor, before.author_id)?;
     if let Some(expected) = expected_version {
         check_version(&before, expected)?;
     }
@@ -793,6 +808,7 @@ pub async fn decide(
     let now = forum::now(ctx);
     let txn = ctx.write().await?;
     let before = lock(&txn, decision.id).await?;
+    not_own(actor, before.author_id)?;
     check_version(&before, decision.expected_version)?;
     require_pending(&before)?;
     if let Some(by) = claimed_by_other(&before, actor, now) {

@@ -534,6 +534,29 @@ pub struct FlagRules {
     #[serde(deserialize_with = "at_least_one")]
     pub hide_threshold: u32,
     pub weights: FlagWeights,
+    /// How much a flag weighs by its flagger's standing.
+    #[serde(default)]
+    pub standing: FlagStanding,
+}
+
+/// A flag weighs in full once its flagger's account is
+/// `full_weight_after_days` old (staff: at once); before that it weighs
+/// `new_member_percent` of its reason's weight, rounded down but at least 1,
+/// so one new account's flag queues the content without taking it down.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FlagStanding {
+    pub full_weight_after_days: u32,
+    pub new_member_percent: u32,
+}
+
+impl Default for FlagStanding {
+    fn default() -> Self {
+        Self {
+            full_weight_after_days: 14,
+            new_member_percent: 20,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -565,6 +588,22 @@ impl FlagRules {
             FlagReason::Privacy => w.privacy,
             FlagReason::Other => w.other,
         }
+    }
+
+    /// The weight of a flag for `reason` from a flagger whose account is
+    /// `account_age_days` old; staff flags weigh in full.
+    pub fn weight_by_standing(
+        &self,
+        reason: FlagReason,
+        account_age_days: i64,
+        staff: bool,
+    ) -> u32 {
+        let full = self.weight(reason);
+        let s = &self.standing;
+        if full == 0 || staff || account_age_days >= i64::from(s.full_weight_after_days) {
+            return full;
+        }
+        (full.saturating_mul(s.new_member_percent) / 100).clamp(1, full)
     }
 
     /// Whether flags with these reasons add up to the hide threshold.
@@ -790,7 +829,7 @@ mod tests {
         let (dir, result) = load_with(LIMITS_FILE, &text);
         let err = result.expect_err("unknown field must fail").to_string();
         let expected = format!(
-            "{}:12:5: unknown field `foo`, expected `hide_threshold` or `weights`",
+            "{}:12:5: unknown field `foo`, expected one of `hide_threshold`, `weights`, `standing`",
             dir.join(LIMITS_FILE).display()
         );
         assert_eq!(err, expected);
@@ -928,5 +967,21 @@ mod tests {
         );
         assert!(rules.flags.should_hide([FlagReason::Privacy]));
         assert!(!rules.flags.should_hide([FlagReason::OffTopic]));
+    }
+
+    #[test]
+    fn a_flag_weighs_by_its_flaggers_standing() {
+        let flags = RuleSet::defaults().flags;
+        let full = flags.weight(FlagReason::Privacy);
+        // A day-old account's privacy flag queues the post but cannot hide it.
+        let new = flags.weight_by_standing(FlagReason::Privacy, 1, false);
+        assert!(new >= 1 && new < flags.hide_threshold, "{new}");
+        let days = i64::from(flags.standing.full_weight_after_days);
+        assert_eq!(
+            flags.weight_by_standing(FlagReason::Privacy, days, false),
+            full
+        );
+        assert_eq!(flags.weight_by_standing(FlagReason::Privacy, 0, true), full);
+        assert_eq!(flags.weight_by_standing(FlagReason::OffTopic, 0, false), 1);
     }
 }

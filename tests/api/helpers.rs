@@ -575,3 +575,18 @@ pub fn error_code(resp: &Value) -> String {
 pub fn assert_code(resp: &Value, code: &str) {
     assert_eq!(error_code(resp), code, "{resp:#}");
 }
+
+impl TestApp {
+    /// Makes `session`'s account `days` old: a member of standing.
+    pub async fn backdate_account(&self, session: &Session, days: i64) {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+        let user = commons::entities::user::Entity::find_by_id(session.id_num())
+            .one(&self.ctx().db)
+            .await
+            .expect("user")
+            .expect("exists");
+        let mut active: commons::entities::user::ActiveModel = user.into();
+        active.created_at = Set(self.ctx().clock.now() - chrono::Duration::days(days));
+        active.update(&self.ctx().db).await.expect("backdate");
+    }
+}

@@ -165,10 +165,11 @@ fn decision(item: &Value, reason: Option<&str>) -> Value {
     json!({ "i": { "id": item["id"], "expectedVersion": item["version"], "reason": reason } })
 }
 
-/// A researcher whose first post (a hello in the welcome thread) a
-/// moderator has approved.
+/// A researcher of some standing (an account a month old) whose first
+/// post (a hello in the welcome thread) a moderator has approved.
 async fn member(sc: &Scene, handle: &str) -> Session {
     let who = sc.app.researcher(handle).await;
+    sc.app.backdate_account(&who, 30).await;
     let hello = post(&who, &sc.welcome, &format!("Hello, I am {handle}.")).await;
     assert_eq!(hello["moderationState"], "HELD", "a first post is held");
     let item = item_for(&sc.moderator, &s(&hello["id"]), "PENDING").await;

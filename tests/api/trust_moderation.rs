@@ -5,6 +5,10 @@
 //! - A version that was held (or written while held) is never published by
 //!   approving a later, fixed version: its revision is withheld from every
 //!   reader but the author and moderators, and a moderator can redact it.
+//! - No one decides on their own content: a moderator's held, flagged or
+//!   hidden post goes to another moderator, or an admin.
+//! - No one takes content down alone: a flag weighs by its flagger's
+//!   standing, and staff content is hidden only by a moderator.
 
 use serde_json::{Value, json};
 
@@ -206,6 +210,198 @@ async fn a_held_thread_title_stays_withheld_and_a_moderator_can_redact_it() {
             .await;
         let again = moderator.ok(AUDIT, json!({})).await.to_string();
         assert_eq!(again.matches("REDACT_REVISION").count(), 1);
+    })
+    .await;
+}
+
+const CLAIM: &str = "mutation($id: ID!) { claimModerationItem(id: $id) { id } }";
+const REJECT: &str =
+    "mutation($i: ModerationDecisionInput!) { rejectModerationItem(input: $i) { id status } }";
+const IGNORE: &str =
+    "mutation($i: ModerationDecisionInput!) { ignoreModerationItem(input: $i) { id status } }";
+const UNHIDE: &str = "mutation($p: ID!) { unhidePost(postId: $p) { id moderationState } }";
+const FLAG: &str =
+    "mutation($p: ID!, $r: FlagReason!) { flag(input: { postId: $p, reason: $r }) { hidden } }";
+
+/// Every queue decision a moderator could take on `post_id` alone is
+/// refused as the exemption review refuses a reviewer's own request:
+/// FORBIDDEN.
+async fn refused_every_decision(moderator: &Session, post_id: &str) {
+    let item = pending_item(moderator, post_id).await.expect("queued");
+    let mut reject = decision(&item);
+    reject["i"]["reason"] = json!("Fine as it is.");
+    for (mutation, vars) in [
+        (APPROVE, decision(&item)),
+        (REJECT, reject),
+        (IGNORE, decision(&item)),
+        (CLAIM, json!({ "id": item["id"] })),
+    ] {
+        let resp = moderator.gql(mutation, vars).await;
+        assert_code(&resp, "FORBIDDEN");
+        assert!(resp.to_string().contains("your own content"), "{resp:#}");
+    }
+}
+
+#[tokio::test]
+async fn a_moderator_cannot_approve_their_own_held_post() {
+    on_each_backend_trusted(|app| async move {
+        let cast = Cast::new(&app).await;
+        let (moderator, author) = (&cast.moderator, &cast.author);
+        let other = app.moderator("othermod").await;
+        let (thread_id, _) = thread(
+            author,
+            &cast.genomics,
+            "Carriers by state",
+            "How do you report carriers by state?",
+        )
+        .await;
+        // The guard holds staff too.
+        let own = moderator
+            .ok(
+                "mutation($i: CreatePostInput!) { createPost(input: $i) { id moderationState } }",
+                json!({ "i": { "threadId": thread_id, "body": "Only 7 participants in Wyoming carry the variant." } }),
+            )
+            .await;
+        assert_eq!(own["createPost"]["moderationState"], "HELD", "{own:#}");
+        let own = own["createPost"]["id"].as_str().unwrap_or_default().to_string();
+        refused_every_decision(moderator, &own).await;
+        assert_code(
+            &moderator.gql(UNHIDE, json!({ "p": own })).await,
+            "FORBIDDEN",
+        );
+        let state = cast
+            .reader
+            .ok("query($p: ID!) { post(id: $p) { id } }", json!({ "p": own }))
+            .await;
+        assert!(state["post"].is_null(), "still held: {state:#}");
+
+        // Another moderator decides.
+        let item = pending_item(&other, &own).await.expect("queued");
+        let decided = other.ok(APPROVE, decision(&item)).await;
+        assert_eq!(decided["approveModerationItem"]["status"], "APPROVED");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_moderator_cannot_unhide_their_own_post_that_someone_else_hid_nor_resolve_its_flags() {
+    on_each_backend_trusted(|app| async move {
+        let cast = Cast::new(&app).await;
+        let (moderator, reader) = (&cast.moderator, &cast.reader);
+        // The only other staff member is an admin: the admin decides.
+        let admin = app.admin("avery").await;
+        let (thread_id, _) = thread(
+            &cast.author,
+            &cast.genomics,
+            "Office hours",
+            "When are the drop-in office hours?",
+        )
+        .await;
+        let own = reply(moderator, &thread_id, "Thursdays at noon, Eastern.").await;
+
+        // A member flags it; its author cannot settle the flags.
+        reader.ok(FLAG, json!({ "p": own, "r": "SPAM" })).await;
+        refused_every_decision(moderator, &own).await;
+        let item = pending_item(&admin, &own).await.expect("queued");
+        let ignored = admin.ok(IGNORE, decision(&item)).await;
+        assert_eq!(ignored["ignoreModerationItem"]["status"], "IGNORED");
+
+        // The admin hides it; its author cannot bring it back.
+        admin
+            .ok(
+                "mutation($p: ID!, $r: String!) { hidePost(postId: $p, reason: $r) { id } }",
+                json!({ "p": own, "r": "Out of date." }),
+            )
+            .await;
+        let resp = moderator.gql(UNHIDE, json!({ "p": own })).await;
+        assert_code(&resp, "FORBIDDEN");
+        let restored = admin.ok(UNHIDE, json!({ "p": own })).await;
+        assert_eq!(restored["unhidePost"]["moderationState"], "VISIBLE");
+
+        // Taking back one's own hiding of one's own post is allowed.
+        moderator
+            .ok(
+                "mutation($p: ID!, $r: String!) { hidePost(postId: $p, reason: $r) { id } }",
+                json!({ "p": own, "r": "Wrong day." }),
+            )
+            .await;
+        let back = moderator.ok(UNHIDE, json!({ "p": own })).await;
+        assert_eq!(back["unhidePost"]["moderationState"], "VISIBLE");
+
+        // Nor does a moderator erase what their own post said.
+        moderator
+            .ok(EDIT, json!({ "p": own, "b": "Thursdays at one, Eastern." }))
+            .await;
+        let resp = moderator
+            .gql(REDACT, json!({ "p": own, "n": 1, "r": "Tidy." }))
+            .await;
+        assert_code(&resp, "FORBIDDEN");
+    })
+    .await;
+}
+
+const READ_POST: &str = "query($p: ID!) { post(id: $p) { id moderationState } }";
+
+#[tokio::test]
+async fn flags_weigh_by_standing_and_staff_content_needs_a_moderator() {
+    on_each_backend_trusted(|app| async move {
+        let cast = Cast::new(&app).await;
+        let (moderator, author, reader) = (&cast.moderator, &cast.author, &cast.reader);
+        let other = app.moderator("othermod").await;
+        let third = app.researcher("third").await;
+        let (_, announcement) = thread(
+            moderator,
+            &cast.genomics,
+            "Office hours move to Thursdays",
+            "Drop-in office hours are now on Thursdays at noon, Eastern.",
+        )
+        .await;
+        let (_, post) = thread(
+            author,
+            &cast.genomics,
+            "Carriers in several states",
+            "We found carriers of the variant in several states.",
+        )
+        .await;
+        let visible = |p: &str| {
+            let p = p.to_string();
+            let third = third.clone();
+            async move {
+                let seen = third.ok(READ_POST, json!({ "p": p })).await;
+                seen["post"]["moderationState"] == "VISIBLE"
+            }
+        };
+
+        // The attack: one PRIVACY flag from a day-old account, on a staff
+        // announcement and on a member's post. Both stay up, both queued.
+        for target in [&announcement, &post] {
+            let flagged = reader
+                .ok(FLAG, json!({ "p": target, "r": "PRIVACY" }))
+                .await;
+            assert_eq!(flagged["flag"]["hidden"], false, "{flagged:#}");
+            assert!(visible(target).await);
+            assert!(pending_item(&other, target).await.is_some(), "not queued");
+        }
+
+        // A member of standing adds theirs: the member's post comes down...
+        let veteran = app.researcher("veteran").await;
+        app.backdate_account(&veteran, 30).await;
+        let flagged = veteran.ok(FLAG, json!({ "p": post, "r": "PRIVACY" })).await;
+        assert_eq!(flagged["flag"]["hidden"], true, "{flagged:#}");
+        assert!(!visible(&post).await);
+        // ...the announcement does not: staff content needs a moderator.
+        let flagged = veteran
+            .ok(FLAG, json!({ "p": announcement, "r": "PRIVACY" }))
+            .await;
+        assert_eq!(flagged["flag"]["hidden"], false, "{flagged:#}");
+        assert!(visible(&announcement).await);
+        other
+            .ok(
+                "mutation($p: ID!, $r: String!) { hidePost(postId: $p, reason: $r) { id } }",
+                json!({ "p": announcement, "r": "Names a participant's county." }),
+            )
+            .await;
+        assert!(!visible(&announcement).await);
     })
     .await;
 }

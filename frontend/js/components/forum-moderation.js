@@ -53,6 +53,23 @@ export function flagControl(post, onDone) {
   return details;
 }
 
+/** Moderators: redact one earlier version of someone else's post, for everyone. */
+export function revisionRedactTool(post, revision, reload) {
+  if (!session.isModerator || revision.redacted || post.author?.id === session.user?.id) return null;
+  const form = h(
+    'form',
+    { class: 'form inline-form' },
+    field({ label: 'Reason for redacting (kept in the audit log)', name: 'reason', required: true }),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-small btn-danger' }, 'Redact this version')),
+  );
+  onSubmit(form, async (v) => {
+    await gql('mutation RedactRevision($postId: ID!, $number: Int!, $reason: String!) { redactPostRevision(postId: $postId, number: $number, reason: $reason) { number } }', { postId: post.id, number: revision.number, reason: v.reason });
+    flash('The version is redacted for everyone.', 'success');
+    reload();
+  });
+  return h('details', { class: 'mod-tools' }, h('summary', {}, 'Redact'), form);
+}
+
 /** Moderators: hide or publish a post in place. */
 export function postModeratorTools(post, reload) {
   if (!session.isModerator) return null;

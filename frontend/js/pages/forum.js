@@ -2,7 +2,7 @@
 // the new-thread composer, a thread with its replies, and bookmarks.
 
 import { gql } from '../api.js';
-import { POST_MODERATION_FIELDS, flagControl, moderationNotice, postModeratorTools, threadModeratorTools } from '../components/forum-moderation.js';
+import { POST_MODERATION_FIELDS, flagControl, moderationNotice, postModeratorTools, revisionRedactTool, threadModeratorTools } from '../components/forum-moderation.js';
 import { markdownField } from '../components/markdown.js';
 import { navigate, setTitle } from '../router.js';
 import { session } from '../session.js';
@@ -552,13 +552,18 @@ function postArticle(post, ctx) {
     history = h('details', { class: 'post-history' }, h('summary', {}, `Edited ${plural(post.revisionCount, 'time')}`));
     history.addEventListener(
       'toggle',
-      async () => {
+      async function load() {
         if (!history.open || history.dataset.loaded) return;
         history.dataset.loaded = '1';
         const box = h('div', {}, loading('Loading the history…'));
         put(history, box);
+        const reload = () => {
+          delete history.dataset.loaded;
+          box.remove();
+          load();
+        };
         try {
-          const p = (await gql('query Revisions($id: ID!) { post(id: $id) { revisions { number editor { displayName } createdAt previousBody previousTitle reason } } }', { id: post.id })).post;
+          const p = (await gql('query Revisions($id: ID!) { post(id: $id) { revisions { number editor { displayName } createdAt previousBody previousTitle reason withheld redacted } } }', { id: post.id })).post;
           replace(box, 
             h(
               'ol',
@@ -568,8 +573,11 @@ function postArticle(post, ctx) {
                   'li',
                   {},
                   h('p', { class: 'meta' }, `Edit ${r.number}`, r.editor ? ` by ${r.editor.displayName}` : '', ', ', time(r.createdAt), r.reason ? `: ${r.reason}` : ''),
-                  r.previousTitle ? h('p', {}, `Title before: ${r.previousTitle}`) : null,
-                  h('pre', { class: 'revision-source' }, r.previousBody),
+                  r.withheld ? h('p', { class: 'meta' }, 'Held for review: only the author and moderators see this version.') : null,
+                  r.redacted
+                    ? h('p', { class: 'meta' }, 'Redacted by a moderator.')
+                    : [r.previousTitle ? h('p', {}, `Title before: ${r.previousTitle}`) : null, h('pre', { class: 'revision-source' }, r.previousBody)],
+                  revisionRedactTool(post, r, reload),
                 ),
               ),
             ),
