@@ -7,7 +7,7 @@
 
 use crate::{
     config::Config,
-    digest, exemptions, indexer,
+    digest, exemptions, forum, indexer,
     jobs::{self, Registry},
     membership, notifications, publications, visibility,
 };
@@ -20,6 +20,9 @@ pub fn registry(config: &Config) -> Registry {
         })
         .handle(notifications::mail::KIND, |ctx, job| {
             Box::pin(async move { visibility::mail_notification(&ctx, &job.payload).await })
+        })
+        .handle(forum::watchers::KIND, |ctx, job| {
+            Box::pin(forum::watchers::run(ctx, job))
         })
         .handle(digest::send::KIND, |ctx, job| {
             Box::pin(async move { digest::send::run(&ctx, &job.payload).await })

@@ -43,7 +43,10 @@ pub async fn checkpoint_in_background(db: DatabaseConnection) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        if let Err(e) = db.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)").await {
+        if let Err(e) = db
+            .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
+            .await
+        {
             tracing::warn!(error = %e, "WAL checkpoint failed");
         }
     }

@@ -243,7 +243,11 @@ mod tests {
         let words: std::collections::HashSet<String> =
             (0..2000).map(|n| probe_word(4321, n)).collect();
         assert_eq!(words.len(), 2000);
-        assert!(words.iter().all(|w| w.chars().all(|c| c.is_ascii_lowercase())));
+        assert!(
+            words
+                .iter()
+                .all(|w| w.chars().all(|c| c.is_ascii_lowercase()))
+        );
         assert_ne!(probe_word(1, 5), probe_word(2, 5));
     }
 }

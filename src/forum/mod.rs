@@ -18,6 +18,7 @@ pub mod reading;
 pub mod service;
 pub mod threads;
 pub mod types;
+pub mod watchers;
 
 pub use types::{ModerationState, SubscriptionLevel, SubscriptionTarget, ThreadList, TopPeriod};
 

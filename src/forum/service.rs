@@ -372,6 +372,15 @@ pub async fn auto_watch(
     Ok(())
 }
 
+/// The users watching a thread.
+pub async fn thread_watchers(conn: &impl ConnectionTrait, thread_id: i64) -> AppResult<Vec<i64>> {
+    Ok(subscribers(conn, "thread", &[thread_id], "watching")
+        .await?
+        .into_iter()
+        .map(|(user_id, _)| user_id)
+        .collect())
+}
+
 /// Users at `level` on one target.
 async fn subscribers(
     conn: &impl ConnectionTrait,
@@ -516,18 +525,9 @@ pub async fn notify_published(
             );
         }
     } else {
-        // The thread's author is watching it too (auto-subscribed), unless
-        // they chose otherwise.
-        for (user_id, _) in subscribers(conn, "thread", &[p.thread.id], "watching").await? {
-            to.add(
-                user_id,
-                Reason {
-                    kind: "reply",
-                    email: false,
-                    title: format!("{name} replied in “{title}”"),
-                },
-            );
-        }
+        // The thread's watchers (its author among them, auto-subscribed)
+        // hear from a job: a busy thread has thousands.
+        super::watchers::enqueue(conn, ctx.clock.now(), p.post.id).await?;
     }
     to.reasons.remove(&p.actor.id);
     if to.order.is_empty() {
