@@ -96,6 +96,16 @@ pub enum Command {
         /// A note stored with the figures (engine, data scale).
         #[arg(long)]
         label: Option<String>,
+        /// Also post replies at this many a second and report how long each
+        /// takes to become searchable, and how long the queue takes to drain.
+        #[arg(long)]
+        lag_rate: Option<f64>,
+        /// Seconds the search-lag scenario writes for.
+        #[arg(long, default_value_t = 60)]
+        lag_seconds: u64,
+        /// Probe one reply in this many in the search-lag scenario.
+        #[arg(long, default_value_t = 10)]
+        lag_sample: u64,
     },
     /// Copy the SQLite database to a new file while the server keeps
     /// running (on PostgreSQL, use pg_dump).
@@ -190,6 +200,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         json,
         only,
         label,
+        lag_rate,
+        lag_seconds,
+        lag_sample,
     } = command
     {
         // A client only: no database, no configuration.
@@ -202,6 +215,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             json,
             only,
             label,
+            lag: lag_rate.map(|rate| crate::bench::lag::LagSettings {
+                rate,
+                duration: std::time::Duration::from_secs(lag_seconds),
+                sample_every: lag_sample,
+            }),
         })
         .await;
     }
@@ -392,12 +410,16 @@ async fn reindex(config: Config) -> anyhow::Result<()> {
     match crate::open_search(&config.search).await {
         Ok(_) => {
             let app = App::build(config).await?;
+            let started = std::time::Instant::now();
             let stats = crate::indexer::rebuild_all(&app.ctx)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
-                "rebuilt the search index: {} posts, {} workspaces, {} profiles",
-                stats.posts, stats.workspaces, stats.profiles
+                "rebuilt the search index in {:.1} s: {} posts, {} workspaces, {} profiles",
+                started.elapsed().as_secs_f64(),
+                stats.posts,
+                stats.workspaces,
+                stats.profiles
             );
         }
         Err(e) => {

@@ -72,6 +72,10 @@ pub struct Config {
     /// How long a claimed job stays leased without a heartbeat; a dead
     /// replica's jobs are taken over this long after its last heartbeat.
     pub job_lease: Duration,
+    /// Most search documents one indexing batch sends
+    /// (`COMMONS_INDEX_BATCH`): due `search.index` jobs are coalesced up to
+    /// this many, into one engine write per index.
+    pub index_batch: usize,
     /// The bearer token `/metrics` requires. Without one, `/metrics` is
     /// open outside production and not served in production.
     pub metrics_token: Option<String>,
@@ -357,6 +361,7 @@ impl Config {
         };
         let job_lease =
             Duration::from_secs(vars.range("COMMONS_JOB_LEASE_SECONDS", 30, 2, 3600)? as u64);
+        let index_batch = vars.range("COMMONS_INDEX_BATCH", 1000, 1, 10_000)?;
         let metrics_token = vars.get("COMMONS_METRICS_TOKEN");
         if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
             return Err(bad(
@@ -379,6 +384,7 @@ impl Config {
             password_sign_in,
             replica_id,
             job_lease,
+            index_batch,
             metrics_token,
             env,
             bind,

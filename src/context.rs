@@ -57,8 +57,16 @@ impl AppContext {
 
     /// Search engine status for `/readyz`.
     pub async fn search_status(&self) -> serde_json::Value {
+        let engine = self.search.engine();
         match self.search.health().await {
-            Ok(()) => serde_json::json!({ "engine": self.search.engine(), "status": "ok" }),
+            Ok(()) => match self.search.stuck_task() {
+                // Answering searches, but writes wait behind a task that
+                // outlived its deadline: the index falls behind.
+                Some(stuck) => {
+                    serde_json::json!({ "engine": engine, "status": "degraded", "stuck_task": stuck })
+                }
+                None => serde_json::json!({ "engine": engine, "status": "ok" }),
+            },
             Err(e) => {
                 serde_json::json!({ "engine": self.search.engine(), "status": "unavailable", "error": e.to_string() })
             }

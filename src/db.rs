@@ -25,6 +25,30 @@ const MMAP_BYTES: u64 = 1 << 30;
 /// Page cache per SQLite connection, in KiB.
 const CACHE_KIB: u32 = 16 * 1024;
 
+/// WAL pages after which a commit checkpoints by itself (4 KiB pages).
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 16 * 1024;
+
+/// How often the server checkpoints the SQLite WAL.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Copies committed WAL pages into the database file every
+/// [`CHECKPOINT_EVERY`], off the request path: a passive checkpoint waits
+/// for no reader or writer, so a reply never pays for the checkpoint's
+/// `fsync`. Runs until aborted; a no-op on PostgreSQL.
+pub async fn checkpoint_in_background(db: DatabaseConnection) {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return;
+    }
+    let mut ticker = tokio::time::interval(CHECKPOINT_EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if let Err(e) = db.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)").await {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
+    }
+}
+
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_string());
     // Only a connection idle for a while is pinged before use: pinging on
@@ -65,6 +89,12 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
                     // Statement journals (partial rollbacks) stay in memory
                     // instead of temporary files.
                     .pragma("temp_store", "memory")
+                    // `commons serve` checkpoints the WAL in the background
+                    // (`checkpoint_in_background`); the committing writer
+                    // checkpoints only once the WAL passes this many pages
+                    // (64 MiB), when the background has fallen behind, or in
+                    // a one-off command writing in bulk.
+                    .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string())
             });
     } else {
         options.max_connections(32).min_connections(2);

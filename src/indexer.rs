@@ -1,9 +1,15 @@
 //! Keeps the search engine in step with the database. The `search.index`
 //! job names a document (`{"doc": "post" | "thread" | "workspace" |
-//! "profile", "id"}`);
-//! the handler reads the row as it is *now* and upserts or deletes, so a
-//! job that runs late (after an outage) still applies the latest edit, and
-//! jobs for one document run in order through their ordering key.
+//! "profile", "id"}`); the handler reads the row as it is *now* and upserts
+//! or deletes, so a job that runs late (after an outage) still applies the
+//! latest edit, and jobs for one document run in order through their
+//! ordering key.
+//!
+//! Due jobs run in batches: one read of the database and one engine write
+//! per index for up to `config.index_batch` documents, so the engine keeps
+//! up with a forum written faster than it finishes tasks. A batch the engine
+//! refuses is retried job by job, so one bad document fails only its own
+//! job; an engine that is down fails the batch for a retry.
 
 use std::collections::HashMap;
 
@@ -21,8 +27,9 @@ use crate::{
     error::{AppError, AppResult},
     jobs::{self, JobError, JobKind, NewJob, queue::ClaimedJob},
     markdown,
-    search::{DocKind, SearchDocument, SearchError},
+    search::{DocKind, IndexChanges, SearchDocument, SearchError},
 };
+use futures::future::BoxFuture;
 
 /// Keeping the index in step must survive an outage of any length, and
 /// search results are never cached.
@@ -37,7 +44,7 @@ pub const REINDEX: JobKind = JobKind::new("search.reindex")
 
 /// A document whose row changed: the `search.index` job's payload,
 /// `{"doc": "post", "id": 7}`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "doc", content = "id", rename_all = "lowercase")]
 pub enum Doc {
     Post(i64),
@@ -82,33 +89,277 @@ impl From<SearchError> for JobError {
     }
 }
 
-/// The `search.index` job handler.
-pub async fn run(ctx: AppContext, job: ClaimedJob) -> Result<(), JobError> {
-    let doc: Doc =
-        serde_json::from_str(&job.payload).map_err(|e| JobError::bad_payload(&INDEX, e))?;
-    let (upserts, deletes) = match doc {
-        Doc::Post(id) => post_documents(&ctx.db, &[id]).await?,
-        Doc::Thread(id) => {
-            let ids: Vec<i64> = forum_post::Entity::find()
-                .select_only()
-                .column(forum_post::Column::Id)
-                .filter(forum_post::Column::ThreadId.eq(id))
-                .into_tuple()
-                .all(&ctx.db)
-                .await
-                .map_err(AppError::from)?;
-            post_documents(&ctx.db, &ids).await?
+/// The `search.index` batch handler: coalesces due jobs into engine writes
+/// of at most `config.index_batch` documents, one outcome per job.
+pub fn run_batch(
+    ctx: AppContext,
+    jobs: Vec<ClaimedJob>,
+) -> BoxFuture<'static, Vec<Result<(), JobError>>> {
+    Box::pin(async move { index_batch(&ctx, &jobs).await })
+}
+
+async fn index_batch(ctx: &AppContext, jobs: &[ClaimedJob]) -> Vec<Result<(), JobError>> {
+    let docs: Vec<Result<Doc, JobError>> = jobs
+        .iter()
+        .map(|job| serde_json::from_str(&job.payload).map_err(|e| JobError::bad_payload(&INDEX, e)))
+        .collect();
+    let wanted: Vec<Doc> = docs
+        .iter()
+        .filter_map(|d| d.as_ref().ok().copied())
+        .collect();
+    // One read of the current state for the whole batch: whatever a job
+    // names is applied as it is now, so the last committed version wins.
+    let current = match Current::read(&ctx.db, &wanted).await {
+        Ok(current) => current,
+        Err(e) => {
+            let reason = JobError::from(e).to_string();
+            return docs
+                .into_iter()
+                .map(|d| d.and(Err(JobError::Retry(reason.clone()))))
+                .collect();
         }
-        Doc::Workspace(id) => workspace_documents(&ctx.db, &[id]).await?,
-        Doc::Profile(id) => profile_documents(&ctx.db, &[id]).await?,
     };
-    if !upserts.is_empty() {
-        ctx.search.upsert(upserts).await?;
+    let mut outcomes: Vec<Option<Result<(), JobError>>> = Vec::with_capacity(jobs.len());
+    let mut sized = Vec::new();
+    for (i, doc) in docs.into_iter().enumerate() {
+        match doc {
+            Ok(doc) => {
+                outcomes.push(None);
+                sized.push((i, current.size_of(doc)));
+            }
+            Err(e) => outcomes.push(Some(Err(e))),
+        }
     }
-    if !deletes.is_empty() {
-        ctx.search.delete(deletes).await?;
+    let limits = BatchLimits {
+        docs: ctx.config.index_batch,
+        bytes: MAX_BATCH_BYTES,
+    };
+    let job_docs = |i: usize| {
+        jobs.get(i)
+            .and_then(|j| serde_json::from_str::<Doc>(&j.payload).ok())
+    };
+    let mut engine_down: Option<String> = None;
+    for chunk in limits.group(&sized) {
+        if let Some(reason) = &engine_down {
+            for &i in &chunk {
+                outcomes[i] = Some(Err(JobError::Retry(reason.clone())));
+            }
+            continue;
+        }
+        let members: Vec<Doc> = chunk.iter().filter_map(|&i| job_docs(i)).collect();
+        match apply_bounded(ctx, &current, &members, limits).await {
+            Ok(()) => {
+                for &i in &chunk {
+                    outcomes[i] = Some(Ok(()));
+                }
+            }
+            Err(e) if e.is_retryable() => {
+                let reason = e.to_string();
+                for &i in &chunk {
+                    outcomes[i] = Some(Err(JobError::Retry(reason.clone())));
+                }
+                engine_down = Some(reason);
+            }
+            Err(e) => {
+                // Something in the chunk was refused: each job is tried on
+                // its own, so only the job whose document is bad fails.
+                tracing::warn!(error = %e, jobs = chunk.len(), "search batch refused; isolating its jobs");
+                for &i in &chunk {
+                    let outcome = match job_docs(i) {
+                        Some(doc) => apply_bounded(ctx, &current, &[doc], limits)
+                            .await
+                            .map_err(JobError::from),
+                        None => Err(JobError::bad_payload(&INDEX, "unreadable")),
+                    };
+                    outcomes[i] = Some(outcome);
+                }
+            }
+        }
+    }
+    outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Err(JobError::Retry("not indexed".into()))))
+        .collect()
+}
+
+/// Upper bound on the bytes of one engine write (Meilisearch accepts
+/// 100 MB per request; staying far below keeps each task short).
+const MAX_BATCH_BYTES: usize = 8 << 20;
+
+/// Applies the changes of `docs` in engine writes of at most `limits`.
+async fn apply_bounded(
+    ctx: &AppContext,
+    current: &Current,
+    docs: &[Doc],
+    limits: BatchLimits,
+) -> Result<(), SearchError> {
+    for changes in current.changes(docs, limits) {
+        ctx.search.apply(changes).await?;
     }
     Ok(())
+}
+
+/// How much one engine write may carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchLimits {
+    pub docs: usize,
+    pub bytes: usize,
+}
+
+/// What a job's document weighs in an engine write.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Size {
+    pub docs: usize,
+    pub bytes: usize,
+}
+
+impl BatchLimits {
+    /// Groups items (index, size) in order into runs that stay within the
+    /// limits; an item larger than the limits on its own forms its own run.
+    pub fn group(self, items: &[(usize, Size)]) -> Vec<Vec<usize>> {
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        let mut used = Size::default();
+        for &(i, size) in items {
+            let fits = used.docs + size.docs <= self.docs && used.bytes + size.bytes <= self.bytes;
+            match groups.last_mut() {
+                Some(group) if fits => group.push(i),
+                _ => {
+                    groups.push(vec![i]);
+                    used = Size::default();
+                }
+            }
+            used.docs += size.docs;
+            used.bytes += size.bytes;
+        }
+        groups
+    }
+}
+
+/// The current state of every document a batch names: each search id
+/// mapped to its document, or to nothing when it must leave the index.
+struct Current {
+    entries: HashMap<String, Option<SearchDocument>>,
+    /// The search ids each named document covers (a thread: its posts).
+    covers: HashMap<Doc, Vec<String>>,
+}
+
+impl Current {
+    async fn read(conn: &impl ConnectionTrait, wanted: &[Doc]) -> AppResult<Self> {
+        let mut covers: HashMap<Doc, Vec<String>> = HashMap::new();
+        let (mut posts, mut workspaces, mut profiles) = (Vec::new(), Vec::new(), Vec::new());
+        let threads: Vec<i64> = wanted
+            .iter()
+            .filter_map(|d| match d {
+                Doc::Thread(id) => Some(*id),
+                _ => None,
+            })
+            .collect();
+        let mut thread_posts: HashMap<i64, Vec<i64>> = HashMap::new();
+        if !threads.is_empty() {
+            let rows: Vec<(i64, i64)> = forum_post::Entity::find()
+                .select_only()
+                .column(forum_post::Column::Id)
+                .column(forum_post::Column::ThreadId)
+                .filter(forum_post::Column::ThreadId.is_in(threads))
+                .into_tuple()
+                .all(conn)
+                .await?;
+            for (post, thread) in rows {
+                thread_posts.entry(thread).or_default().push(post);
+            }
+        }
+        for &doc in wanted {
+            let ids = match doc {
+                Doc::Post(id) => {
+                    posts.push(id);
+                    vec![format!("post:{id}")]
+                }
+                Doc::Thread(id) => {
+                    let ids = thread_posts.remove(&id).unwrap_or_default();
+                    let names = ids.iter().map(|p| format!("post:{p}")).collect();
+                    posts.extend(ids);
+                    names
+                }
+                Doc::Workspace(id) => {
+                    workspaces.push(id);
+                    vec![format!("workspace:{id}")]
+                }
+                Doc::Profile(id) => {
+                    profiles.push(id);
+                    vec![format!("profile:{id}")]
+                }
+            };
+            covers.entry(doc).or_default().extend(ids);
+        }
+        posts.sort_unstable();
+        posts.dedup();
+        let mut entries = HashMap::new();
+        for (upserts, deletes) in [
+            post_documents(conn, &posts).await?,
+            workspace_documents(conn, &workspaces).await?,
+            profile_documents(conn, &profiles).await?,
+        ] {
+            for doc in upserts {
+                entries.insert(doc.id.clone(), Some(doc));
+            }
+            for id in deletes {
+                entries.insert(id, None);
+            }
+        }
+        Ok(Self { entries, covers })
+    }
+
+    fn size_of(&self, doc: Doc) -> Size {
+        let ids = self.covers.get(&doc).map(Vec::as_slice).unwrap_or_default();
+        Size {
+            docs: ids.len(),
+            bytes: ids.iter().map(|id| self.bytes_of(id)).sum(),
+        }
+    }
+
+    /// Roughly what the id's entry costs in a request body.
+    fn bytes_of(&self, id: &str) -> usize {
+        match self.entries.get(id) {
+            Some(Some(doc)) => {
+                256 + doc.title.len()
+                    + doc.body.len()
+                    + doc.tags.iter().map(String::len).sum::<usize>()
+            }
+            _ => 16 + id.len(),
+        }
+    }
+
+    /// The writes that bring `docs` up to date, each within `limits`; an
+    /// id covered twice is written once.
+    fn changes(&self, docs: &[Doc], limits: BatchLimits) -> Vec<IndexChanges> {
+        let mut seen = std::collections::HashSet::new();
+        let mut writes = vec![IndexChanges::default()];
+        let mut bytes = 0;
+        for id in docs.iter().filter_map(|d| self.covers.get(d)).flatten() {
+            if !seen.insert(id.as_str()) {
+                continue;
+            }
+            let Some(entry) = self.entries.get(id) else {
+                continue;
+            };
+            let size = self.bytes_of(id);
+            if writes.last().is_some_and(|w| {
+                !w.is_empty() && (w.len() + 1 > limits.docs || bytes + size > limits.bytes)
+            }) {
+                writes.push(IndexChanges::default());
+                bytes = 0;
+            }
+            bytes += size;
+            if let Some(write) = writes.last_mut() {
+                match entry {
+                    Some(doc) => write.upserts.push(doc.clone()),
+                    None => write.deletes.push(id.clone()),
+                }
+            }
+        }
+        writes.retain(|w| !w.is_empty());
+        writes
+    }
 }
 
 /// Documents to upsert, and ids to delete (gone, deleted or held).
@@ -368,4 +619,51 @@ pub async fn rebuild_all(ctx: &AppContext) -> AppResult<RebuildStats> {
     }
     rebuild.finish().await.map_err(search_err)?;
     Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sized(sizes: &[(usize, usize)]) -> Vec<(usize, Size)> {
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &(docs, bytes))| (i, Size { docs, bytes }))
+            .collect()
+    }
+
+    #[test]
+    fn jobs_group_within_the_document_and_byte_bounds() {
+        let limits = BatchLimits {
+            docs: 3,
+            bytes: 1000,
+        };
+        let groups = limits.group(&sized(&[(1, 10), (1, 10), (1, 10), (1, 10), (1, 10)]));
+        assert_eq!(groups, vec![vec![0, 1, 2], vec![3, 4]]);
+        let groups = limits.group(&sized(&[(1, 600), (1, 600), (1, 10)]));
+        assert_eq!(groups, vec![vec![0], vec![1, 2]]);
+    }
+
+    #[test]
+    fn a_job_larger_than_the_bounds_forms_its_own_group() {
+        let limits = BatchLimits {
+            docs: 3,
+            bytes: 1000,
+        };
+        let groups = limits.group(&sized(&[(1, 10), (50, 10), (1, 10)]));
+        assert_eq!(groups, vec![vec![0], vec![1], vec![2]]);
+        assert!(limits.group(&[]).is_empty());
+    }
+
+    #[test]
+    fn jobs_keep_their_order_in_the_groups() {
+        let limits = BatchLimits {
+            docs: 2,
+            bytes: usize::MAX,
+        };
+        let groups = limits.group(&sized(&[(1, 1); 5]));
+        let flat: Vec<usize> = groups.into_iter().flatten().collect();
+        assert_eq!(flat, vec![0, 1, 2, 3, 4]);
+    }
 }

@@ -148,11 +148,8 @@ impl App {
             Some(ctx.clone()),
             options.loader_delay.unwrap_or(forum::loaders::LOADER_DELAY),
         );
-        Ok(App {
-            ctx,
-            schema,
-            jobs: Arc::new(background::registry()),
-        })
+        let jobs = Arc::new(background::registry(&ctx.config));
+        Ok(App { ctx, schema, jobs })
     }
 
     /// Serves HTTP (and the job worker, unless disabled) until `shutdown`
@@ -191,12 +188,14 @@ impl App {
                 categories.forget()
             })
         });
+        let checkpoints = tokio::spawn(db::checkpoint_in_background(self.ctx.db.clone()));
         let routes = http::routes(self.ctx.clone(), self.schema);
         Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(routes, shutdown, Some(Duration::from_secs(20)))
             .await?;
         let _ = stop_tx.send(true);
         listener.abort();
+        checkpoints.abort();
         if let Some(worker) = worker {
             let _ = worker.await;
         }

@@ -1,15 +1,37 @@
 //! The history of workspace membership: who owned or collaborated on which
 //! workspace, and from when to when. Workspaces write it as members come and
 //! go; the exemption review reads it, so a conflict of interest outlives the
-//! membership that caused it. Below both domains: it knows only its table.
+//! membership that caused it. Below both domains: it knows only its table,
+//! and announces a member joining an existing workspace as a job
+//! ([`JOINED`]) that the application hands to the review.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, sea_query::Expr,
 };
+use serde::{Deserialize, Serialize};
 
-use crate::{entities::workspace_membership as stretch, error::AppResult};
+use crate::{
+    db::WriteTxn,
+    entities::workspace_membership as stretch,
+    error::AppResult,
+    jobs::{self, JobKind, NewJob},
+};
+
+/// A member joined a workspace that may already have exemption requests:
+/// a reviewer assigned to one of them has just become conflicted. The kind
+/// is declared here, where the job is enqueued, because the domains that
+/// act on it sit above this module; `background` registers their handler.
+/// It changes nothing the forum shows.
+pub const JOINED: JobKind = JobKind::new("membership.joined").leaves_reads();
+
+/// The payload of a [`JOINED`] job.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct Joined {
+    pub workspace_id: i64,
+    pub user_id: i64,
+}
 
 /// How a user belonged to a workspace.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -80,6 +102,31 @@ pub async fn began(
         ended_at: None,
     };
     insert(conn, &open).await
+}
+
+/// Records that `user_id` joined an existing workspace at `now`, and
+/// announces it ([`JOINED`]) in the same write.
+pub async fn joined(
+    txn: &WriteTxn,
+    workspace_id: i64,
+    user_id: i64,
+    role: MembershipRole,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    began(txn, workspace_id, user_id, role, now).await?;
+    jobs::enqueue(
+        txn,
+        now,
+        NewJob::new(
+            JOINED,
+            Joined {
+                workspace_id,
+                user_id,
+            },
+        )?,
+    )
+    .await?;
+    Ok(())
 }
 
 async fn insert(conn: &impl ConnectionTrait, s: &Stretch) -> AppResult<()> {

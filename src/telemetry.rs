@@ -194,6 +194,8 @@ async fn measure(ctx: &AppContext) -> AppResult<()> {
         );
     }
     metrics::gauge!("commons_search_lag_seconds").set(search_lag);
+    let stuck = ctx.search.stuck_task().map_or(0, |t| t.waited_seconds);
+    metrics::gauge!("commons_search_stuck_task_seconds").set(stuck as f64);
     metrics::gauge!("commons_database_up").set(1.0);
     Ok(())
 }

@@ -4,6 +4,8 @@
 //! unpublished, the reader's tier lowered. Every read of a notification
 //! (the list, the digest) asks here first, with the rules the subject's
 //! own query applies, and shows nothing of a subject the reader cannot open.
+//! So does the immediate mail of a notification, when it is sent
+//! ([`mail_notification`], the `notification.mail` job's handler).
 
 use std::collections::{HashMap, HashSet};
 
@@ -15,6 +17,8 @@ use crate::{
     error::{AppError, AppResult},
     forum::service as forum,
     identity::CurrentUser,
+    jobs::JobError,
+    notifications::mail,
     workspaces::service::{self as workspaces, Membership},
 };
 
@@ -88,6 +92,25 @@ pub async fn for_reader(
             n
         })
         .collect())
+}
+
+/// The `notification.mail` job: mails the notification only if its
+/// recipient can open its subject now. One they cannot (a post hidden, a
+/// tier lowered, a membership ended since it was made) is not mailed at
+/// all: its title and excerpt are what must not go out.
+pub async fn mail_notification(ctx: &AppContext, payload: &str) -> Result<(), JobError> {
+    let Some(pending) = mail::pending(ctx, payload).await? else {
+        return Ok(());
+    };
+    let reader = CurrentUser::from_model(&pending.recipient, None);
+    if !closed(ctx, &reader, std::slice::from_ref(&pending.notification))
+        .await?
+        .is_empty()
+    {
+        crate::telemetry::mail("withheld");
+        return Ok(());
+    }
+    mail::send(ctx, &pending).await
 }
 
 /// Posts the reader can open, as `post(id)` decides: the post and its

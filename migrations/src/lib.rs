@@ -18,6 +18,7 @@ mod m20261124_000090_post_excerpts;
 mod m20261202_000140_rate_limits;
 mod m20261202_000150_membership_history;
 mod m20261202_000180_oidc;
+mod m20261203_000200_withheld_revisions;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000140_rate_limits::Migration),
             Box::new(m20261202_000150_membership_history::Migration),
             Box::new(m20261202_000180_oidc::Migration),
+            Box::new(m20261203_000200_withheld_revisions::Migration),
         ]
     }
 }

@@ -24,6 +24,8 @@ pub struct BenchArgs {
     pub only: Vec<String>,
     /// Free text stored with the figures (engine, data scale).
     pub label: Option<String>,
+    /// Also run the search-lag scenario, after the others.
+    pub lag: Option<super::lag::LagSettings>,
 }
 
 /// The thread list: 20 threads with their authors, last posters,
@@ -117,6 +119,7 @@ struct Report {
     floor_drift: Option<f64>,
     server_peak_rss_mib: Option<f64>,
     server_rss_mib: Option<f64>,
+    search_lag: Option<super::lag::LagReport>,
 }
 
 fn require_loopback(url: &str) -> anyhow::Result<()> {
@@ -134,7 +137,7 @@ fn require_loopback(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn graphql(
+pub(super) async fn graphql(
     client: &reqwest::Client,
     base: &str,
     token: Option<&str>,
@@ -354,6 +357,19 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         o.ratio_to_floor = floor.map(|f| o.requests_per_second / f);
     }
 
+    // Last: its writes would skew every scenario after it.
+    let search_lag = match args.lag {
+        Some(settings) => {
+            eprintln!(
+                "running search lag ({} replies/s for {} s) …",
+                settings.rate,
+                settings.duration.as_secs()
+            );
+            Some(super::lag::run(&base, tokens.clone(), threads.clone(), settings).await)
+        }
+        None => None,
+    };
+
     let report = Report {
         label: args.label,
         url: base,
@@ -370,6 +386,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         floor_first,
         floor_last,
         floor_drift,
+        search_lag,
     };
     if let Some(label) = &report.label {
         println!("{label}");
@@ -390,6 +407,30 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             "server peak RSS {peak:.0} MiB (now {:.0} MiB)",
             report.server_rss_mib.unwrap_or(0.0)
         );
+    }
+    if let Some(lag) = &report.search_lag {
+        println!(
+            "search lag at {:.0} replies/s for {:.0} s ({:.1}/s acknowledged, {} failed): \
+             p50 {:.2} s, p95 {:.2} s, p99 {:.2} s, max {:.2} s over {} probes ({} never found); \
+             queue drained {} after the writing stopped",
+            lag.target_rate,
+            lag.seconds,
+            lag.achieved_rate,
+            lag.reply_failures,
+            lag.lag_p50_seconds,
+            lag.lag_p95_seconds,
+            lag.lag_p99_seconds,
+            lag.lag_max_seconds,
+            lag.probes,
+            lag.probes_missing,
+            lag.queue_drain_seconds
+                .map_or("not within the deadline".to_string(), |s| format!(
+                    "{s:.1} s"
+                )),
+        );
+        if let Some(failure) = &lag.first_failure {
+            println!("search lag: first failure: {failure}");
+        }
     }
     for o in &report.scenarios {
         if let Some(failure) = &o.first_failure {

@@ -14,7 +14,7 @@ use crate::{
     error::{AppError, AppResult},
     jobs::{JobError, JobKind},
     mail::suppression,
-    mail::{MailError, OutgoingMail, templates},
+    mail::{OutgoingMail, templates},
     notifications::preferences::{self, DigestFrequency},
 };
 
@@ -89,21 +89,8 @@ pub async fn run(ctx: &AppContext, payload: &str) -> Result<(), JobError> {
     if !digest.is_empty() {
         let mail = render(ctx, &user, &digest, &job.period)?;
         // The job's dedupe key: a retried digest keeps its Message-ID.
-        let from = &ctx.config.mail_from;
         let key = format!("digest:{}:{}", job.user_id, job.period);
-        let message_id = crate::mail::message_id_for(from, &key);
-        match ctx.mailer.send_as(from, &mail, Some(message_id)).await {
-            Ok(()) => crate::telemetry::mail("sent"),
-            Err(MailError::Transient(reason)) => {
-                crate::telemetry::mail("failed");
-                return Err(JobError::Retry(reason));
-            }
-            Err(MailError::Permanent(reason)) => {
-                crate::telemetry::mail("failed");
-                suppression::record(&ctx.db, &user.email, &reason, ctx.clock.now()).await?;
-                return Err(JobError::Permanent(reason));
-            }
-        }
+        crate::jobs::mail::send(ctx, &mail, &key).await?;
     }
     preferences::mark_digest_handled(&ctx.db, user.id, now).await?;
     Ok(())

@@ -14,6 +14,12 @@ pub struct Model {
     pub previous_title: Option<String>,
     pub reason: String,
     pub created_at: DateTimeUtc,
+    /// The text was not public when it was replaced (held, hidden, or
+    /// written while held): for the author and moderators only.
+    pub withheld: bool,
+    /// A moderator emptied the revision's text.
+    pub redacted_at: Option<DateTimeUtc>,
+    pub redacted_by_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

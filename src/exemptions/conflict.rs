@@ -1,14 +1,17 @@
 //! Who may not review a request, and why.
 //!
 //! A reviewer is barred from a request they made, and from a request whose
-//! workspace they own or collaborate on now, or did at any time since the
-//! request was created: the membership history keeps the stretches of
-//! those who left or were removed, so leaving does not shed the conflict.
+//! workspace they own or collaborate on now, or did when the request was
+//! submitted or at any time since: the membership history keeps the
+//! stretches of those who left or were removed, so leaving does not shed
+//! the conflict. A member who left before the request was submitted had no
+//! part in what reviewers are asked to decide, and is not barred.
 //! An appeal goes to a reviewer who did not deny the request. The same rule
 //! decides claims, assignments, decisions, whether an earlier approval
 //! still counts, and the reason the queue shows.
 
 use async_graphql::Enum;
+use chrono::{DateTime, Utc};
 
 use super::state::State;
 use crate::{entities::exemption_request as request, membership::Stretch};
@@ -74,6 +77,13 @@ pub struct Facts<'a> {
     pub deniers: &'a [i64],
 }
 
+/// The moment conflicts are judged from: the request's first submission,
+/// which a resubmission or an appeal does not move. A draft has not been
+/// submitted; it is judged from its creation, the stricter reading.
+pub fn judged_from(req: &request::Model) -> DateTime<Utc> {
+    req.submitted_at.unwrap_or(req.created_at)
+}
+
 /// Why `reviewer_id` may not review `req`, or `None` when they may.
 pub fn conflict(
     req: &request::Model,
@@ -83,22 +93,23 @@ pub fn conflict(
     if req.requester_id == reviewer_id {
         return Some(ConflictReason::OwnRequest);
     }
+    let since = judged_from(req);
     let theirs: Vec<&Stretch> = facts
         .history
         .iter()
         .filter(|s| s.workspace_id == req.workspace_id && s.user_id == reviewer_id)
         .collect();
     if facts.owner_id == Some(reviewer_id)
-        || theirs.iter().any(|s| {
-            s.role == crate::membership::MembershipRole::Owner && s.reaches(req.created_at)
-        })
+        || theirs
+            .iter()
+            .any(|s| s.role == crate::membership::MembershipRole::Owner && s.reaches(since))
     {
         return Some(ConflictReason::OwnsWorkspace);
     }
     if facts.collaborators.contains(&reviewer_id) {
         return Some(ConflictReason::CollaboratesOnWorkspace);
     }
-    if theirs.iter().any(|s| s.reaches(req.created_at)) {
+    if theirs.iter().any(|s| s.reaches(since)) {
         return Some(ConflictReason::CollaboratedOnWorkspace);
     }
     if req.appealed_at.is_some() && facts.deniers.contains(&reviewer_id) {
@@ -108,7 +119,7 @@ pub fn conflict(
 }
 
 /// Whether an approval by `reviewer_id` no longer counts: its reviewer was
-/// conflicted at some time between the request's creation and its
+/// conflicted at some time between the request's submission and its
 /// decision (until now, while it is open). A membership that began after
 /// the decision leaves the approval standing.
 pub fn approval_void(req: &request::Model, reviewer_id: i64, facts: Facts<'_>) -> bool {
@@ -121,7 +132,7 @@ pub fn approval_void(req: &request::Model, reviewer_id: i64, facts: Facts<'_>) -
                     s.workspace_id == req.workspace_id
                         && s.user_id == reviewer_id
                         && s.started_at <= decided
-                        && s.reaches(req.created_at)
+                        && s.reaches(judged_from(req))
                 })
         }
     }
@@ -224,6 +235,34 @@ mod tests {
             ..stretch(23, 1, None)
         }];
         assert_eq!(conflict(&r, 23, facts(&elsewhere, &[], &[])), None);
+    }
+
+    #[test]
+    fn conflicts_are_judged_from_the_first_submission() {
+        // Drafted on day 5, submitted on day 10.
+        let mut r = req();
+        r.created_at = at(5);
+        let history = [stretch(24, 1, Some(8)), stretch(25, 1, Some(11))];
+        // Left while the request was a draft: no part in what was submitted.
+        assert_eq!(conflict(&r, 24, facts(&history, &[], &[])), None);
+        assert!(!approval_void(&r, 24, facts(&history, &[], &[])));
+        // Left after the submission: still conflicted.
+        assert_eq!(
+            conflict(&r, 25, facts(&history, &[], &[])),
+            Some(ConflictReason::CollaboratedOnWorkspace)
+        );
+        // A resubmission or an appeal does not move the moment.
+        r.appealed_at = Some(at(20));
+        assert_eq!(
+            conflict(&r, 25, facts(&history, &[], &[])),
+            Some(ConflictReason::CollaboratedOnWorkspace)
+        );
+        // An unsubmitted draft is judged from its creation.
+        r.submitted_at = None;
+        assert_eq!(
+            conflict(&r, 24, facts(&history, &[], &[])),
+            Some(ConflictReason::CollaboratedOnWorkspace)
+        );
     }
 
     #[test]

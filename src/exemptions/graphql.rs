@@ -443,6 +443,9 @@ pub enum ExemptionEventKind {
     Withdraw,
     Appeal,
     Comment,
+    /// The system took the assignee off the request: they became
+    /// conflicted while it was theirs, and it went back to the queue.
+    Unassign,
 }
 
 impl ExemptionEventKind {
@@ -460,6 +463,7 @@ impl ExemptionEventKind {
             k::DENY => Self::Deny,
             k::WITHDRAW => Self::Withdraw,
             k::APPEAL => Self::Appeal,
+            k::UNASSIGN => Self::Unassign,
             _ => Self::Comment,
         }
     }

@@ -11,5 +11,6 @@ pub mod seed;
 pub mod service;
 pub mod sla;
 pub mod state;
+pub mod unassign;
 
 pub use reminders::run_scheduled;

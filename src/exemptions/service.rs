@@ -103,6 +103,8 @@ pub mod kind {
     pub const WITHDRAW: &str = "withdraw";
     pub const APPEAL: &str = "appeal";
     pub const COMMENT: &str = "comment";
+    /// The system took a reviewer who became conflicted off the request.
+    pub const UNASSIGN: &str = "unassign";
 }
 
 /// How the viewer relates to a request, judged on their roles, tier and
@@ -165,7 +167,7 @@ pub fn is_overdue(req: &request::Model, now: DateTime<Utc>) -> bool {
         && req.due_at.is_some_and(|due| due < now)
 }
 
-fn link(id: i64) -> String {
+pub(super) fn link(id: i64) -> String {
     format!("/exemptions/{id}")
 }
 
@@ -297,7 +299,7 @@ pub async fn get(
 }
 
 /// Reads and locks the request for the rest of the transaction.
-async fn lock(conn: &impl ConnectionTrait, id: i64) -> AppResult<request::Model> {
+pub(super) async fn lock(conn: &impl ConnectionTrait, id: i64) -> AppResult<request::Model> {
     request::Entity::find_by_id(id)
         .lock_exclusive()
         .one(conn)
@@ -320,7 +322,7 @@ async fn lock_visible(
 }
 
 /// Writes `active` only if the row is still at `before`'s version and state.
-async fn save(
+pub(super) async fn save(
     conn: &impl ConnectionTrait,
     before: &request::Model,
     active: request::ActiveModel,
@@ -341,16 +343,16 @@ async fn save(
     }
 }
 
-struct NewEvent<'a> {
-    actor_id: Option<i64>,
-    kind: &'static str,
-    from: Option<State>,
-    comment: &'a str,
-    internal: bool,
+pub(super) struct NewEvent<'a> {
+    pub actor_id: Option<i64>,
+    pub kind: &'static str,
+    pub from: Option<State>,
+    pub comment: &'a str,
+    pub internal: bool,
 }
 
 /// Appends to the history; `req` is the request after the change.
-async fn record(
+pub(super) async fn record(
     conn: &impl ConnectionTrait,
     now: DateTime<Utc>,
     req: &request::Model,
@@ -1023,7 +1025,7 @@ pub async fn claim(ctx: &AppContext, viewer: &CurrentUser, id: i64) -> AppResult
     Ok(req)
 }
 
-async fn handle_of(conn: &impl ConnectionTrait, user_id: i64) -> AppResult<String> {
+pub(super) async fn handle_of(conn: &impl ConnectionTrait, user_id: i64) -> AppResult<String> {
     Ok(user::Entity::find_by_id(user_id)
         .one(conn)
         .await?

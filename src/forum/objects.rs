@@ -537,12 +537,13 @@ impl Post {
         self.model.revision_count
     }
     /// Earlier versions, oldest first: readable by anyone who can read the
-    /// post.
+    /// post, except withheld ones (text that was held, hidden, or written
+    /// while the post was held), which only its author and moderators see.
     #[graphql(complexity = "crate::request::cost::listed(20, child_complexity)")]
     async fn revisions(&self, ctx: &Context<'_>) -> GqlResult<Vec<PostRevision>> {
-        if !self.body_visible(ctx) {
+        let Some(v) = viewer(ctx).filter(|_| self.body_visible(ctx)) else {
             return Ok(Vec::new());
-        }
+        };
         let revisions = match self.batch(|b| b.revisions.as_ref()) {
             Some(all) => all.get(&self.model.id).cloned(),
             None => load::<RevisionsLoader, _>(ctx, self.model.id).await?,
@@ -550,6 +551,7 @@ impl Post {
         Ok(revisions
             .unwrap_or_default()
             .into_iter()
+            .filter(|r| service::can_read_revision(v, &self.model, r))
             .map(PostRevision)
             .collect())
     }
@@ -631,6 +633,16 @@ impl PostRevision {
     }
     async fn reason(&self) -> &str {
         &self.0.reason
+    }
+    /// The text was not public when it was replaced (held, hidden, or
+    /// written while the post was held): only the author and moderators
+    /// see this revision.
+    async fn withheld(&self) -> bool {
+        self.0.withheld
+    }
+    /// A moderator emptied this revision's text.
+    async fn redacted(&self) -> bool {
+        self.0.redacted_at.is_some()
     }
 }
 

@@ -389,7 +389,12 @@ pub async fn edit_post(
     .await?;
     let previous_state = ModerationState::parse(&p.moderation_state);
     let new_state = screened.state_after_edit(previous_state);
-    add_revision(&txn, &p, viewer.id, p.body.clone(), None, &reason, now).await?;
+    let replaced = Replaced {
+        body: p.body.clone(),
+        title: None,
+        withheld: service::replaces_withheld(&p, &t),
+    };
+    add_revision(&txn, &p, viewer.id, replaced, &reason, now).await?;
     let previous_body = p.body.clone();
     let was_visible = p.moderation_state == ModerationState::Visible.as_str();
     let number = p.number;
@@ -444,13 +449,22 @@ pub async fn edit_post(
     Ok(p)
 }
 
+/// What an edit replaces.
+pub struct Replaced {
+    pub body: String,
+    /// The thread's title, when the edit changes it.
+    pub title: Option<String>,
+    /// The text was not public as it was replaced
+    /// ([`service::replaces_withheld`]).
+    pub withheld: bool,
+}
+
 /// Records what a post was before an edit.
 pub async fn add_revision(
     conn: &impl ConnectionTrait,
     p: &post::Model,
     editor_id: i64,
-    previous_body: String,
-    previous_title: Option<String>,
+    replaced: Replaced,
     reason: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
@@ -459,10 +473,13 @@ pub async fn add_revision(
         post_id: Set(p.id),
         number: Set(number),
         editor_id: Set(editor_id),
-        previous_body: Set(previous_body),
-        previous_title: Set(previous_title),
+        previous_body: Set(replaced.body),
+        previous_title: Set(replaced.title),
         reason: Set(reason.to_string()),
         created_at: Set(now),
+        withheld: Set(replaced.withheld),
+        redacted_at: Set(None),
+        redacted_by_id: Set(None),
         ..Default::default()
     }
     .insert(conn)
@@ -475,7 +492,8 @@ pub async fn add_revision(
     Ok(())
 }
 
-/// A post's revisions, oldest first, for anyone who can read its body.
+/// A post's revisions, oldest first, for anyone who can read its body;
+/// withheld ones only for its author and moderators.
 pub async fn revisions(
     ctx: &AppContext,
     viewer: &CurrentUser,
@@ -488,7 +506,42 @@ pub async fn revisions(
         .filter(revision::Column::PostId.eq(p.id))
         .order_by_asc(revision::Column::Number)
         .all(&ctx.db)
-        .await?)
+        .await?
+        .into_iter()
+        .filter(|r| service::can_read_revision(viewer, p, r))
+        .collect())
+}
+
+/// Empties the text of revision `number` of a post, for everyone, and
+/// returns it as it was and as it is now; `None` when there is no such
+/// revision. A revision already redacted is returned unchanged (twice the
+/// same). Moderation decides who may and audits it.
+pub async fn redact_revision(
+    conn: &impl ConnectionTrait,
+    post_id: i64,
+    number: i32,
+    redactor_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Option<(revision::Model, revision::Model)>> {
+    let Some(before) = revision::Entity::find()
+        .filter(revision::Column::PostId.eq(post_id))
+        .filter(revision::Column::Number.eq(number))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if before.redacted_at.is_some() {
+        return Ok(Some((before.clone(), before)));
+    }
+    let mut active: revision::ActiveModel = before.clone().into();
+    active.previous_body = Set(String::new());
+    // A title revision stays one, with its text gone.
+    active.previous_title = Set(before.previous_title.as_ref().map(|_| String::new()));
+    active.redacted_at = Set(Some(now));
+    active.redacted_by_id = Set(Some(redactor_id));
+    let after = active.update(conn).await?;
+    Ok(Some((before, after)))
 }
 
 /// Soft-deletes a post (the author or a moderator). Deleting the opening

@@ -17,8 +17,9 @@ use crate::{
     context::AppContext,
     db::WriteTxn,
     entities::{
-        forum_category as category, forum_post as post, forum_read_state as read_state,
-        forum_subscription as subscription, forum_thread as thread, user,
+        forum_category as category, forum_post as post, forum_post_revision as revision,
+        forum_read_state as read_state, forum_subscription as subscription, forum_thread as thread,
+        user,
     },
     error::{AppError, AppResult},
     identity::{CurrentUser, Roles},
@@ -74,6 +75,21 @@ pub fn can_read_body(
     deleted: bool,
 ) -> bool {
     post_visible_to(viewer, author_id, moderation_state) && (!deleted || viewer.is_moderator())
+}
+
+/// A withheld revision (its text was held, hidden, or written while the
+/// content was held) is for the post's author and moderators only, so
+/// approving a later, fixed version never publishes it. The caller has
+/// already checked that the viewer may read the post's body.
+pub fn can_read_revision(viewer: &CurrentUser, p: &post::Model, r: &revision::Model) -> bool {
+    !r.withheld || p.author_id == viewer.id || viewer.is_moderator()
+}
+
+/// Whether the text a post is about to replace is withheld: the post or its
+/// thread is not visible to members as it is edited.
+pub fn replaces_withheld(p: &post::Model, t: &thread::Model) -> bool {
+    p.moderation_state != ModerationState::Visible.as_str()
+        || t.moderation_state != ModerationState::Visible.as_str()
 }
 
 /// Edits and deletes come from the author or a moderator.

@@ -202,16 +202,12 @@ pub async fn update_thread(
         )
         .await?;
         title_screening = Some((first.clone(), screened));
-        posts::add_revision(
-            &txn,
-            &first,
-            viewer.id,
-            first.body.clone(),
-            Some(t.title.clone()),
-            &reason,
-            now,
-        )
-        .await?;
+        let replaced = posts::Replaced {
+            body: first.body.clone(),
+            title: Some(t.title.clone()),
+            withheld: service::replaces_withheld(&first, &t),
+        };
+        posts::add_revision(&txn, &first, viewer.id, replaced, &reason, now).await?;
         active.title = Set(title);
         changed = true;
     }

@@ -13,7 +13,7 @@ pub mod registry;
 pub mod worker;
 
 pub use queue::{JobStatus, NewJob, enqueue};
-pub use registry::{Handler, Registry, Scheduler};
+pub use registry::{BatchHandler, Handler, Registry, Scheduler};
 
 /// A kind of job: its name in the jobs table, and how the worker treats it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -137,6 +137,7 @@ pub struct ClaimedJob {
     pub attempts: i32,
     pub max_attempts: i32,
     pub dedupe_key: Option<String>,
+    pub ordering_key: Option<String>,
 }
 
 /// Claims up to `limit` due jobs for `worker`, leasing them for `lease`.
@@ -153,12 +154,36 @@ pub async fn claim(
     lease: Duration,
     limit: u64,
 ) -> AppResult<Vec<ClaimedJob>> {
+    claim_due(conn, worker, now, lease, limit, None).await
+}
+
+/// Like [`claim`], for due jobs of one kind only: a batch topping itself up.
+pub async fn claim_kind(
+    conn: &impl ConnectionTrait,
+    worker: &str,
+    now: DateTime<Utc>,
+    lease: Duration,
+    kind: &str,
+    limit: u64,
+) -> AppResult<Vec<ClaimedJob>> {
+    claim_due(conn, worker, now, lease, limit, Some(kind)).await
+}
+
+async fn claim_due(
+    conn: &impl ConnectionTrait,
+    worker: &str,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: u64,
+    kind: Option<&str>,
+) -> AppResult<Vec<ClaimedJob>> {
     let backend = conn.get_database_backend();
     let lock = if backend == DbBackend::Postgres {
         "FOR UPDATE SKIP LOCKED"
     } else {
         ""
     };
+    let of_kind = if kind.is_some() { "AND j.kind = ?" } else { "" };
     let (pending, running) = (JobStatus::Pending.as_str(), JobStatus::Running.as_str());
     let sql = format!(
         "UPDATE jobs SET status = '{running}', attempts = attempts + 1, locked_by = ?, locked_until = ?
@@ -166,6 +191,7 @@ pub async fn claim(
            SELECT j.id FROM jobs j
            WHERE ((j.status = '{pending}' AND j.run_at <= ?)
                   OR (j.status = '{running}' AND j.locked_until < ?))
+             {of_kind}
              AND (j.ordering_key IS NULL OR NOT EXISTS (
                    SELECT 1 FROM jobs older
                    WHERE older.ordering_key = j.ordering_key
@@ -174,22 +200,58 @@ pub async fn claim(
            ORDER BY j.run_at, j.id
            LIMIT ?
            {lock})
-         RETURNING id, kind, payload, attempts, max_attempts, dedupe_key"
+         RETURNING {CLAIMED_COLUMNS}"
     );
-    let stmt = db::statement(
-        backend,
-        &sql,
-        [
-            worker.into(),
-            (now + lease).into(),
-            now.into(),
-            now.into(),
-            (limit as i64).into(),
-        ],
-    );
+    let mut values: Vec<sea_orm::Value> =
+        vec![worker.into(), (now + lease).into(), now.into(), now.into()];
+    if let Some(kind) = kind {
+        values.push(kind.into());
+    }
+    values.push((limit as i64).into());
+    let stmt = db::statement(backend, &sql, values);
     let mut jobs = ClaimedJob::find_by_statement(stmt).all(conn).await?;
     jobs.sort_by_key(|j| j.id);
     Ok(jobs)
+}
+
+/// What a claim returns of each job.
+const CLAIMED_COLUMNS: &str = "id, kind, payload, attempts, max_attempts, dedupe_key, ordering_key";
+
+/// Claims, for `worker`, the due pending jobs of `kind` that wait behind
+/// `keys`: the ordering keys of jobs `worker` already holds. Their handler
+/// reads the current state of what they name, so the batch that runs a
+/// key's earliest job carries out the later ones too, and settles them with
+/// it. They were committed before this claim, so the batch's reads, which
+/// follow it, see what they were enqueued for; jobs enqueued later still
+/// wait behind the claimed ones, keeping each key's order.
+pub async fn absorb_followers(
+    conn: &impl ConnectionTrait,
+    worker: &str,
+    now: DateTime<Utc>,
+    lease: Duration,
+    kind: &str,
+    keys: &[String],
+) -> AppResult<Vec<ClaimedJob>> {
+    const KEYS_PER_STATEMENT: usize = 500;
+    let backend = conn.get_database_backend();
+    let (pending, running) = (JobStatus::Pending.as_str(), JobStatus::Running.as_str());
+    let mut absorbed = Vec::new();
+    for chunk in keys.chunks(KEYS_PER_STATEMENT) {
+        let sql = format!(
+            "UPDATE jobs SET status = '{running}', attempts = attempts + 1, locked_by = ?, locked_until = ?
+             WHERE kind = ? AND status = '{pending}' AND run_at <= ?
+               AND ordering_key IN ({keys})
+             RETURNING {CLAIMED_COLUMNS}",
+            keys = db::placeholders(chunk.len()),
+        );
+        let mut values: Vec<sea_orm::Value> =
+            vec![worker.into(), (now + lease).into(), kind.into(), now.into()];
+        values.extend(chunk.iter().map(|k| k.as_str().into()));
+        let stmt = db::statement(backend, &sql, values);
+        absorbed.extend(ClaimedJob::find_by_statement(stmt).all(conn).await?);
+    }
+    absorbed.sort_by_key(|j| j.id);
+    Ok(absorbed)
 }
 
 /// Extends the lease of every job `owner` holds; returns how many it holds.
@@ -257,6 +319,37 @@ pub async fn take_back(conn: &impl ConnectionTrait, replica: &str, owner: &str) 
                  WHERE status = '{running}' AND locked_by LIKE ? AND locked_by <> ?"
             ),
             [format!("{replica}/%").into(), owner.into()],
+        ))
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// How long finished jobs stay in the table, for inspection.
+pub const KEEP_FINISHED: Duration = Duration::days(7);
+
+/// Deletes up to `limit` jobs that finished (done) and ran before `before`,
+/// so the table holds what is queued plus a week of history instead of
+/// every write the forum ever made. Jobs with a dedupe key stay: their row
+/// is what keeps a digest or reminder from being sent twice. The range on
+/// (status, run_at) is indexed, so each pass costs what it deletes.
+pub async fn prune_finished(
+    conn: &impl ConnectionTrait,
+    before: DateTime<Utc>,
+    limit: u64,
+) -> AppResult<u64> {
+    let backend = conn.get_database_backend();
+    let done = JobStatus::Done.as_str();
+    let result = conn
+        .execute_raw(db::statement(
+            backend,
+            &format!(
+                "DELETE FROM jobs WHERE id IN (
+                   SELECT id FROM jobs
+                   WHERE status = '{done}' AND run_at < ? AND dedupe_key IS NULL
+                   ORDER BY run_at
+                   LIMIT ?)"
+            ),
+            [before.into(), (limit as i64).into()],
         ))
         .await?;
     Ok(result.rows_affected())

@@ -2,6 +2,7 @@
 //! Failures retry with exponential backoff; permanent failures stop.
 
 use std::{
+    collections::VecDeque,
     sync::{Arc, Mutex},
     time::{Duration as StdDuration, Instant},
 };
@@ -103,8 +104,9 @@ impl Worker {
     }
 
     /// Runs claimed jobs in order while a heartbeat keeps their leases
-    /// alive. When `shutdown` fires, the jobs not yet started go back to
-    /// the queue for another worker. Returns how many ran.
+    /// alive. Jobs of a batched kind run together, topped up to the kind's
+    /// batch size. When `shutdown` fires, the jobs not yet started go back
+    /// to the queue for another worker. Returns how many ran.
     pub async fn run_batch(
         &self,
         jobs: Vec<ClaimedJob>,
@@ -112,24 +114,75 @@ impl Worker {
     ) -> AppResult<usize> {
         let heartbeat = self.spawn_heartbeat();
         let mut ran = 0;
-        let mut jobs = jobs.into_iter();
+        let mut queue: VecDeque<ClaimedJob> = jobs.into();
         let result = loop {
             if shutdown.is_some_and(|s| *s.borrow()) {
-                let rest: Vec<ClaimedJob> = jobs.collect();
+                let rest: Vec<ClaimedJob> = queue.drain(..).collect();
                 break self.release(&rest).await;
             }
-            let Some(job) = jobs.next() else {
+            let Some(job) = queue.pop_front() else {
                 break Ok(());
             };
-            if let Err(e) = self.process(job).await {
-                let rest: Vec<ClaimedJob> = jobs.collect();
-                let _ = self.release(&rest).await;
-                break Err(e);
+            let step = match self.registry.batch_size(&job.kind) {
+                Some(max_jobs) => {
+                    // The rest of this claim's jobs of the kind join it.
+                    let (mut group, rest): (Vec<ClaimedJob>, Vec<ClaimedJob>) =
+                        queue.drain(..).partition(|j| j.kind == job.kind);
+                    queue = rest.into();
+                    group.insert(0, job);
+                    match self.top_up(&mut group, max_jobs).await {
+                        Ok(()) => {
+                            let n = group.len();
+                            self.process_many(group).await.map(|()| n)
+                        }
+                        Err(e) => {
+                            let _ = self.release(&group).await;
+                            Err(e)
+                        }
+                    }
+                }
+                None => self.process(job).await.map(|()| 1),
+            };
+            match step {
+                Ok(n) => ran += n,
+                Err(e) => {
+                    let rest: Vec<ClaimedJob> = queue.drain(..).collect();
+                    let _ = self.release(&rest).await;
+                    break Err(e);
+                }
             }
-            ran += 1;
         };
         heartbeat.abort();
         result.map(|()| ran)
+    }
+
+    /// Claims more due jobs of `group`'s kind, up to `max_jobs`, and the
+    /// later jobs waiting behind each claimed job's ordering key, in one
+    /// write.
+    async fn top_up(&self, group: &mut Vec<ClaimedJob>, max_jobs: usize) -> AppResult<()> {
+        let Some(kind) = group.first().map(|j| j.kind.clone()) else {
+            return Ok(());
+        };
+        let asked = Instant::now();
+        let now = self.ctx.clock.now();
+        let txn = db::begin_write(&self.ctx.db).await?;
+        let room = max_jobs.saturating_sub(group.len()) as u64;
+        if room > 0 {
+            let more = queue::claim_kind(&txn, &self.owner, now, self.lease(), &kind, room).await?;
+            group.extend(more);
+        }
+        let keys: Vec<String> = group
+            .iter()
+            .filter_map(|j| j.ordering_key.clone())
+            .collect();
+        if !keys.is_empty() {
+            let followers =
+                queue::absorb_followers(&txn, &self.owner, now, self.lease(), &kind, &keys).await?;
+            group.extend(followers);
+        }
+        txn.commit().await?;
+        self.mark_renewed(asked);
+        Ok(())
     }
 
     async fn release(&self, jobs: &[ClaimedJob]) -> AppResult<()> {
@@ -243,6 +296,28 @@ impl Worker {
         self.settle(&job, outcome).await
     }
 
+    /// Runs jobs of one kind together and settles each.
+    async fn process_many(&self, jobs: Vec<ClaimedJob>) -> AppResult<()> {
+        let outcomes = tokio::select! {
+            outcomes = self.registry.run_many(&self.ctx, jobs.clone()) => outcomes,
+            () = self.lease_lost() => {
+                tracing::warn!(jobs = jobs.len(), worker = %self.owner, "lease lapsed while a batch ran; stopped it");
+                for job in &jobs {
+                    crate::telemetry::job_finished(&job.kind, "lease_lost");
+                }
+                return Ok(());
+            }
+        };
+        let mut done = Vec::new();
+        for (job, outcome) in jobs.iter().zip(outcomes) {
+            match outcome {
+                Ok(()) => done.push(job),
+                Err(e) => self.settle(job, Err(e)).await?,
+            }
+        }
+        self.settle_done(&done).await
+    }
+
     /// Records how a claimed job ended. Fenced on this worker and the
     /// claim's attempt: a worker whose lease was taken over changes nothing.
     pub async fn settle(&self, job: &ClaimedJob, outcome: Result<(), JobError>) -> AppResult<()> {
@@ -262,18 +337,7 @@ impl Worker {
         let retry = job.attempts < job.max_attempts || kind.retries == Retries::Forever;
         let fence = "WHERE id = ? AND locked_by = ? AND attempts = ?";
         let (finished, sql, mut values): (&str, String, Vec<sea_orm::Value>) = match outcome {
-            Ok(()) => (
-                "done",
-                // Mail payloads can hold single-use links: drop them once delivered.
-                format!(
-                    "UPDATE jobs SET status = '{done}', finished_at = ?, locked_by = NULL, locked_until = NULL,
-                     last_error = NULL, payload = CASE WHEN kind = '{mail}' THEN '{{}}' ELSE payload END
-                     {fence}",
-                    done = JobStatus::Done.as_str(),
-                    mail = super::mail::KIND.name,
-                ),
-                vec![now.into()],
-            ),
+            Ok(()) => ("done", done_sql(fence), vec![now.into()]),
             Err(JobError::Retry(reason)) if retry => {
                 let delay = backoff(job.attempts);
                 tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, retry_in = ?delay, %reason, "job failed; will retry");
@@ -312,6 +376,57 @@ impl Worker {
         txn.commit().await?;
         Ok(())
     }
+}
+
+impl Worker {
+    /// Records that `jobs` (all this worker's claims) finished, in one
+    /// statement per few hundred, fenced on each claim as [`Worker::settle`] is.
+    async fn settle_done(&self, jobs: &[&ClaimedJob]) -> AppResult<()> {
+        const PER_STATEMENT: usize = 200;
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        let changes_reads = jobs.iter().any(|job| {
+            self.registry
+                .kind(&job.kind)
+                .is_none_or(|kind| kind.changes_reads)
+        });
+        if changes_reads {
+            self.ctx
+                .changes
+                .committed(&self.ctx.db, crate::changes::Change::Shared)
+                .await;
+        }
+        let now = self.ctx.clock.now();
+        let txn = db::begin_write(&self.ctx.db).await?;
+        for chunk in jobs.chunks(PER_STATEMENT) {
+            let claims = vec!["(id = ? AND attempts = ?)"; chunk.len()].join(" OR ");
+            let sql = done_sql(&format!("WHERE locked_by = ? AND ({claims})"));
+            let mut values: Vec<sea_orm::Value> = vec![now.into(), self.owner.clone().into()];
+            for job in chunk {
+                values.extend([job.id.into(), job.attempts.into()]);
+            }
+            txn.execute_raw(db::statement(txn.get_database_backend(), &sql, values))
+                .await?;
+        }
+        txn.commit().await?;
+        for job in jobs {
+            crate::telemetry::job_finished(&job.kind, "done");
+        }
+        Ok(())
+    }
+}
+
+/// The statement that marks the jobs matched by `fence` done.
+fn done_sql(fence: &str) -> String {
+    format!(
+        "UPDATE jobs SET status = '{done}', finished_at = ?, locked_by = NULL, locked_until = NULL,
+         last_error = NULL, payload = CASE WHEN kind = '{mail}' THEN '{{}}' ELSE payload END
+         {fence}",
+        done = JobStatus::Done.as_str(),
+        // Mail payloads can hold single-use links: drop them once delivered.
+        mail = super::mail::KIND.name,
+    )
 }
 
 /// 5s, 10s, 20s … capped at one hour.

@@ -19,9 +19,13 @@ use crate::{
     auth::service as auth,
     context::AppContext,
     db::WriteTxn,
-    entities::{forum_post as post, forum_thread as thread, user},
+    entities::{forum_post as post, forum_post_revision as revision, forum_thread as thread, user},
     error::{AppError, AppResult},
-    forum::{ModerationState, posts::apply_moderation_state, service as forum, threads},
+    forum::{
+        ModerationState,
+        posts::{self, apply_moderation_state},
+        service as forum, threads,
+    },
     identity::{CurrentUser, UserStatus},
     notifications::service::{NewNotification, notify},
     validate,
@@ -157,6 +161,13 @@ fn post_target(p: &post::Model) -> (ModerationTargetType, i64) {
     }
 }
 
+async fn find_post(conn: &WriteTxn, id: i64) -> AppResult<post::Model> {
+    post::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("post"))
+}
+
 /// Hides a post (an opening post hides its thread) and tells its author
 /// why. The post's queue entry is settled as rejected.
 pub async fn hide_post(
@@ -169,10 +180,7 @@ pub async fn hide_post(
     let reason = queue::decision_reason(Some(reason), true)?;
     let now = forum::now(ctx);
     let txn = ctx.write().await?;
-    let p = post::Entity::find_by_id(post_id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound("post"))?;
+    let p = find_post(&txn, post_id).await?;
     let previous = ModerationState::parse(&p.moderation_state);
     if previous == ModerationState::Hidden {
         return Ok(p);
@@ -208,10 +216,7 @@ pub async fn unhide_post(
     let reason = optional_reason(reason)?;
     let now = forum::now(ctx);
     let txn = ctx.write().await?;
-    let p = post::Entity::find_by_id(post_id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound("post"))?;
+    let p = find_post(&txn, post_id).await?;
     let previous = ModerationState::parse(&p.moderation_state);
     if previous == ModerationState::Visible {
         return Ok(p);
@@ -233,6 +238,50 @@ pub async fn unhide_post(
     queue::notify_restored(&txn, ctx, actor, &p, previous).await?;
     txn.commit().await?;
     Ok(p)
+}
+
+/// Empties the text of revision `number` of a post for everyone, the
+/// author and moderators included: for a version that should never have
+/// been written down (a small count, an identifier). The audit row names
+/// the revision and the reason, never the text. Redacting a redacted
+/// revision changes nothing and writes nothing.
+pub async fn redact_revision(
+    ctx: &AppContext,
+    actor: &CurrentUser,
+    post_id: i64,
+    number: i32,
+    reason: &str,
+) -> AppResult<revision::Model> {
+    actor.require_moderator()?;
+    let reason = validate::text("reason", reason, 1, REASON_MAX)?;
+    let now = forum::now(ctx);
+    let txn = ctx.write().await?;
+    let p = find_post(&txn, post_id).await?;
+    let (before, after) = posts::redact_revision(&txn, p.id, number, actor.id, now)
+        .await?
+        .ok_or(AppError::NotFound("revision"))?;
+    if before.redacted_at.is_some() {
+        return Ok(after);
+    }
+    audit::record(
+        &txn,
+        now,
+        AuditEntry {
+            actor_id: Some(actor.id),
+            action: ModerationAction::RedactRevision,
+            target: post_target(&p),
+            reason: &reason,
+            details: json!({
+                "postId": p.id,
+                "revision": number,
+                "title": before.previous_title.is_some(),
+                "withheld": before.withheld,
+            }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
 }
 
 // ---------------------------------------------------------------------------

@@ -31,7 +31,7 @@ use crate::{
     forum::{
         ModerationState,
         loaders::{PostLoader, ThreadLoader, load},
-        objects::{Category, Post, Thread},
+        objects::{Category, Post, PostRevision, Thread},
         service as forum,
     },
     request::{GqlResult, app, require_user, viewer},
@@ -788,6 +788,23 @@ impl ModerationMutation {
         let id = validate::id("postId", &post_id)?;
         Ok(Post::new(
             actions::hide_post(app(ctx), v, id, &reason).await?,
+        ))
+    }
+
+    /// Moderators: empty the text of one revision of a post (`number`, 1
+    /// for the first edit) for everyone, the author included. Audited with
+    /// the reason, never the text.
+    async fn redact_post_revision(
+        &self,
+        ctx: &Context<'_>,
+        post_id: ID,
+        number: i32,
+        reason: String,
+    ) -> GqlResult<PostRevision> {
+        let v = require_user(ctx)?;
+        let id = validate::id("postId", &post_id)?;
+        Ok(PostRevision(
+            actions::redact_revision(app(ctx), v, id, number, &reason).await?,
         ))
     }
 

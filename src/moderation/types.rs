@@ -202,6 +202,8 @@ stored_enum!(
         IgnoreItem => "ignore_item",
         /// The system hid content whose flags reached the threshold.
         AutoHide => "auto_hide",
+        /// A moderator emptied the text of one revision of a post.
+        RedactRevision => "redact_revision",
     }
 );
 

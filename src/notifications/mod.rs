@@ -3,5 +3,6 @@
 //! preferences. Every domain notifies through here; reading the inbox is in
 //! `graphql::notifications`, above the domains whose content it points at.
 
+pub mod mail;
 pub mod preferences;
 pub mod service;

@@ -3,11 +3,11 @@
 //! that caused it does.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, sea_query::Expr,
 };
-use serde_json::json;
 
+use super::mail;
 use crate::{
     context::AppContext,
     db::{Reach, WriteTxn},
@@ -15,7 +15,6 @@ use crate::{
     error::{AppError, AppResult},
     identity::CurrentUser,
     jobs::{self, NewJob},
-    mail::{OutgoingMail, templates},
 };
 
 pub struct NewNotification {
@@ -91,37 +90,23 @@ pub async fn notify(
     }
     let now = ctx.clock.now();
     let row = new_row(&n, now).insert(conn).await?;
-    let (title, excerpt) = (row.title.clone(), row.excerpt.clone());
+    // The mail is rendered, and its subject checked, when it is sent; the
+    // recipient's switches are asked now too, so no job is queued for
+    // someone who takes no mail.
     if n.email
         && let Some(recipient) = user::Entity::find_by_id(n.user_id).one(conn).await?
-        && recipient.status == "active"
-        && recipient.email_verified_at.is_some()
-        && wants_email(conn, n.user_id, n.kind, now).await?
+        && mail::wanted(conn, &recipient, n.kind, now).await?
     {
-        let link = format!("{}{}", ctx.config.public_url, n.link);
-        let (text, html) = templates::render(
-            "notification",
-            json!({
-                "name": recipient.display_name,
-                "headline": title,
-                "excerpt": excerpt,
-                "link": link,
-                "preferences_link": format!("{}/settings", ctx.config.public_url),
-            }),
-        )
-        .map_err(AppError::internal)?;
-        let mail = OutgoingMail {
-            to: recipient.email,
-            to_name: recipient.display_name,
-            subject: title,
-            text,
-            html: Some(html),
-            headers: vec![],
-        };
         jobs::enqueue(
             conn,
             now,
-            NewJob::new(jobs::mail::KIND, mail)?.dedupe(format!("notification:{}", row.id)),
+            NewJob::new(
+                mail::KIND,
+                mail::Payload {
+                    notification_id: row.id,
+                },
+            )?
+            .dedupe(mail::key(row.id)),
         )
         .await?;
     }
@@ -191,21 +176,4 @@ pub async fn mark_all_read(ctx: &AppContext, viewer: &CurrentUser) -> AppResult<
         .await?;
     txn.commit().await?;
     Ok(result.rows_affected)
-}
-
-/// The recipient's immediate-email switches for mentions, replies and
-/// decisions; other kinds follow the caller's choice.
-async fn wants_email(
-    conn: &impl ConnectionTrait,
-    user_id: i64,
-    kind: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<bool> {
-    let prefs = super::preferences::get(conn, user_id, now).await?;
-    Ok(match kind {
-        "mention" | "quote" => prefs.email_mentions,
-        "reply" => prefs.email_replies,
-        "exemption_decision" => prefs.email_decisions,
-        _ => true,
-    })
 }

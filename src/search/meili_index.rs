@@ -1,19 +1,26 @@
 //! Production search engine: a Meilisearch server, through `meilisearch-sdk`.
 //!
 //! All documents live in one index, `{prefix}documents`, with `group` as the
-//! distinct attribute so a thread shows once (its best-ranked post). Every
-//! write waits for its Meilisearch task, so a failed task surfaces as
+//! distinct attribute so a thread shows once (its best-ranked post). A write
+//! ([`SearchIndex::apply`]) sends its upserts as one request and its removals
+//! as another, then waits once for both tasks, so a failed task surfaces as
 //! [`SearchError::Rejected`] with Meilisearch's message and a write is
-//! searchable when the call returns.
+//! searchable when the call returns. Meilisearch batches consecutive tasks
+//! itself; the indexer keeps each request large enough for that to pay.
 //!
-//! Rebuilds fill `{prefix}documents_rebuild_<millis>` and swap it with the live
-//! index (one atomic Meilisearch task), then delete the old content.
+//! A wait is bounded (`task_timeout`): a task that outlives it is reported by
+//! [`SearchIndex::stuck_task`] (and so by `/readyz` and the metrics) until a
+//! later wait succeeds.
+//!
+//! Rebuilds fill `{prefix}documents_rebuild_<millis>` without waiting between
+//! batches, wait once, and swap it with the live index (one atomic
+//! Meilisearch task), then delete the old content.
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use meilisearch_sdk::client::{Client, SwapIndexes};
 use meilisearch_sdk::errors::{Error as MeiliError, ErrorCode, ErrorType, MeilisearchError};
@@ -29,8 +36,8 @@ use serde::{Deserialize, Serialize};
 
 use super::snippet::{escape, render_marked};
 use super::{
-    DocKind, Facets, IndexRebuild, MAX_FACET_VALUES, SearchDocument, SearchError, SearchHit,
-    SearchIndex, SearchQuery, SearchResults, sort_facet_counts,
+    DocKind, Facets, IndexChanges, IndexRebuild, MAX_FACET_VALUES, SearchDocument, SearchError,
+    SearchHit, SearchIndex, SearchQuery, SearchResults, StuckTask, sort_facet_counts,
 };
 
 /// Highlight markers asked of Meilisearch. Private-use characters never occur
@@ -40,8 +47,9 @@ const POST_TAG: &str = "\u{e001}";
 /// Words kept around matches in the body snippet.
 const CROP_WORDS: usize = 30;
 const CROP_MARKER: &str = "…";
-/// Documents per add request (well under Meilisearch's payload limit).
-const BATCH: usize = 1000;
+/// Most documents one request carries (well under Meilisearch's payload
+/// limit at our document sizes).
+const MAX_REQUEST_DOCS: usize = 1000;
 /// Meilisearch's `maxTotalHits`: how far totals count and pages reach.
 const MAX_TOTAL_HITS: usize = 5000;
 /// Leftover rebuild indexes older than this are deleted by the next rebuild
@@ -243,6 +251,45 @@ fn map_error(context: &str, err: MeiliError) -> SearchError {
     }
 }
 
+/// Settings whose order means nothing to Meilisearch.
+const UNORDERED_SETTINGS: [&str; 2] = ["filterableAttributes", "sortableAttributes"];
+
+/// Whether the server's `current` settings lack anything `wanted` sets.
+/// Only what we set is compared: the server reports every setting, with its
+/// defaults, and may list attribute sets in its own order.
+fn settings_differ(current: &Settings, wanted: &Settings) -> bool {
+    match (serde_json::to_value(current), serde_json::to_value(wanted)) {
+        (Ok(current), Ok(wanted)) => !json_covers(&current, &wanted, None),
+        _ => true,
+    }
+}
+
+/// True when `have` holds every field of `want`, recursively. Arrays under a
+/// key in [`UNORDERED_SETTINGS`] compare as sets.
+fn json_covers(have: &serde_json::Value, want: &serde_json::Value, key: Option<&str>) -> bool {
+    use serde_json::Value;
+    match (have, want) {
+        (Value::Object(have), Value::Object(want)) => want.iter().all(|(k, w)| {
+            have.get(k)
+                .is_some_and(|h| json_covers(h, w, Some(k.as_str())))
+        }),
+        (Value::Array(have), Value::Array(want))
+            if key.is_some_and(|k| UNORDERED_SETTINGS.contains(&k)) =>
+        {
+            let canonical = |items: &Vec<Value>| {
+                let mut items: Vec<String> = items.iter().map(Value::to_string).collect();
+                items.sort();
+                items
+            };
+            canonical(have) == canonical(want)
+        }
+        (Value::Array(have), Value::Array(want)) => {
+            have.len() == want.len() && have.iter().zip(want).all(|(h, w)| json_covers(h, w, None))
+        }
+        (have, want) => have == want,
+    }
+}
+
 fn now_millis() -> u128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -258,6 +305,9 @@ struct Shared {
     task_timeout: Duration,
     /// Uid of the index being rebuilt, if any: writes go there too.
     rebuild: StdMutex<Option<String>>,
+    /// The task a wait gave up on, and when that wait began: cleared by the
+    /// next wait that succeeds.
+    stuck: StdMutex<Option<(u32, Instant)>>,
 }
 
 impl Shared {
@@ -268,13 +318,25 @@ impl Shared {
         context: &str,
         fut: impl Future<Output = Result<T, MeiliError>>,
     ) -> Result<T, SearchError> {
-        match tokio::time::timeout(self.request_timeout, fut).await {
-            Ok(result) => result.map_err(|e| map_error(context, e)),
-            Err(_) => Err(SearchError::Unavailable(format!(
-                "{context}: Meilisearch did not answer within {:?}",
-                self.request_timeout
-            ))),
-        }
+        self.call_raw(context, fut)
+            .await?
+            .map_err(|e| map_error(context, e))
+    }
+
+    /// Like [`Shared::call`], leaving Meilisearch's own answer to the caller.
+    async fn call_raw<T>(
+        &self,
+        context: &str,
+        fut: impl Future<Output = Result<T, MeiliError>>,
+    ) -> Result<Result<T, MeiliError>, SearchError> {
+        tokio::time::timeout(self.request_timeout, fut)
+            .await
+            .map_err(|_| {
+                SearchError::Unavailable(format!(
+                    "{context}: Meilisearch did not answer within {:?}",
+                    self.request_timeout
+                ))
+            })
     }
 
     /// Waits for a task to finish: `Ok(Err(..))` is a failed task with
@@ -284,29 +346,91 @@ impl Shared {
         context: &str,
         task: TaskInfo,
     ) -> Result<Result<(), MeilisearchError>, SearchError> {
+        let began = Instant::now();
+        let uid = task.task_uid;
         let poll = task.wait_for_completion(
             &self.client,
-            Some(Duration::from_millis(100)),
+            Some(Duration::from_millis(50)),
             Some(self.task_timeout),
         );
         // Outer deadline covers the polling requests themselves.
-        let task = match tokio::time::timeout(self.task_timeout + self.request_timeout, poll).await
-        {
-            Ok(result) => result.map_err(|e| map_error(context, e))?,
-            Err(_) => {
-                return Err(SearchError::Unavailable(format!(
-                    "{context}: Meilisearch task did not finish within {:?}",
-                    self.task_timeout
-                )));
-            }
-        };
-        match task {
-            Task::Succeeded { .. } => Ok(Ok(())),
-            Task::Failed { content } => Ok(Err(content.error)),
-            Task::Enqueued { .. } | Task::Processing { .. } => Err(SearchError::Unavailable(
-                format!("{context}: Meilisearch task still pending"),
-            )),
+        let outcome =
+            match tokio::time::timeout(self.task_timeout + self.request_timeout, poll).await {
+                Ok(Ok(Task::Succeeded { .. })) => Ok(Ok(())),
+                Ok(Ok(Task::Failed { content })) => Ok(Err(content.error)),
+                Ok(Ok(Task::Enqueued { .. } | Task::Processing { .. }))
+                | Ok(Err(MeiliError::Timeout))
+                | Err(_) => {
+                    self.mark_stuck(uid, began);
+                    return Err(SearchError::Unavailable(format!(
+                        "{context}: Meilisearch task {uid} did not finish within {:?}",
+                        self.task_timeout
+                    )));
+                }
+                Ok(Err(e)) => return Err(map_error(context, e)),
+            };
+        self.clear_stuck();
+        outcome
+    }
+
+    fn stuck_slot(&self) -> std::sync::MutexGuard<'_, Option<(u32, Instant)>> {
+        self.stuck.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn mark_stuck(&self, task: u32, since: Instant) {
+        let mut slot = self.stuck_slot();
+        if slot.is_none() {
+            tracing::warn!(task, "Meilisearch task is stuck");
+            *slot = Some((task, since));
         }
+    }
+
+    fn clear_stuck(&self) {
+        self.stuck_slot().take();
+    }
+
+    /// Sends `changes` to index `uid` without waiting: one request for the
+    /// upserts and one for the removals.
+    async fn send(
+        &self,
+        uid: &str,
+        changes: &IndexChanges,
+    ) -> Result<Vec<(&'static str, TaskInfo)>, SearchError> {
+        let index = self.client.index(uid);
+        let mut tasks = Vec::new();
+        // The indexer bounds a batch well below Meilisearch's payload limit;
+        // the chunks only guard direct callers handing over a whole corpus.
+        for chunk in changes.upserts.chunks(MAX_REQUEST_DOCS) {
+            let payload: Vec<MeiliDoc<'_>> = chunk.iter().map(MeiliDoc::from_doc).collect();
+            let context = "indexing documents";
+            tasks.push((
+                context,
+                self.call(context, index.add_or_replace(&payload, Some("id")))
+                    .await?,
+            ));
+        }
+        if !changes.deletes.is_empty() {
+            let ids: Vec<String> = changes.deletes.iter().map(|id| encode_id(id)).collect();
+            for chunk in ids.chunks(MAX_REQUEST_DOCS) {
+                let context = "deleting documents";
+                tasks.push((
+                    context,
+                    self.call(context, index.delete_documents(chunk)).await?,
+                ));
+            }
+        }
+        Ok(tasks)
+    }
+
+    /// Waits for every task; the first failure is the result.
+    async fn wait_all(&self, tasks: Vec<(&'static str, TaskInfo)>) -> Result<(), SearchError> {
+        let mut first_error = None;
+        for (context, task) in tasks {
+            if let Err(e) = self.wait(context, task).await {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 
     /// Waits for a task; a failed task is `Rejected` with Meilisearch's message.
@@ -347,31 +471,53 @@ impl Shared {
             })
     }
 
-    /// Creates `uid` if missing and applies the settings; idempotent.
+    /// Creates `uid` if it is missing, and applies the settings when the
+    /// server's differ from ours; idempotent, and a no-op on a server that
+    /// is already set up (no failed `indexCreation` task on every start).
     async fn ensure_index(&self, uid: &str) -> Result<(), SearchError> {
-        let task = self
-            .call(
-                "creating search index",
-                self.client.create_index(uid, Some("id")),
-            )
-            .await?;
-        match self.wait_raw("creating search index", task).await? {
-            Ok(()) => {}
-            // Already there: fine, the settings below bring it up to date.
-            Err(e) if e.error_code == ErrorCode::IndexAlreadyExists => {}
-            Err(e) => {
-                return Err(SearchError::Rejected(format!(
-                    "creating search index: {} ({})",
-                    e.error_message, e.error_code
-                )));
+        let context = "looking up search index";
+        let exists = match self
+            .call_raw(context, self.client.get_raw_index(uid))
+            .await?
+        {
+            Ok(_) => true,
+            Err(MeiliError::Meilisearch(e)) if e.error_code == ErrorCode::IndexNotFound => false,
+            Err(e) => return Err(map_error(context, e)),
+        };
+        if !exists {
+            let task = self
+                .call(
+                    "creating search index",
+                    self.client.create_index(uid, Some("id")),
+                )
+                .await?;
+            match self.wait_raw("creating search index", task).await? {
+                Ok(()) => {}
+                // Created meanwhile by another replica: fine.
+                Err(e) if e.error_code == ErrorCode::IndexAlreadyExists => {}
+                Err(e) => {
+                    return Err(SearchError::Rejected(format!(
+                        "creating search index: {} ({})",
+                        e.error_message, e.error_code
+                    )));
+                }
             }
         }
         let index = self.client.index(uid);
+        let wanted = Self::settings();
+        let current = self
+            .call("reading search index settings", index.get_settings())
+            .await;
+        let differ = match &current {
+            Ok(current) => settings_differ(current, &wanted),
+            // Settings this SDK cannot read back: set them to be sure.
+            Err(_) => true,
+        };
+        if !differ {
+            return Ok(());
+        }
         let task = self
-            .call(
-                "configuring search index",
-                index.set_settings(&Self::settings()),
-            )
+            .call("configuring search index", index.set_settings(&wanted))
             .await?;
         self.wait("configuring search index", task).await
     }
@@ -400,40 +546,6 @@ impl Shared {
             targets.push(uid);
         }
         targets
-    }
-
-    async fn add_docs(&self, uid: &str, docs: &[SearchDocument]) -> Result<(), SearchError> {
-        let index = self.client.index(uid);
-        let mut tasks = Vec::new();
-        for chunk in docs.chunks(BATCH) {
-            let payload: Vec<MeiliDoc<'_>> = chunk.iter().map(MeiliDoc::from_doc).collect();
-            tasks.push(
-                self.call(
-                    "indexing documents",
-                    index.add_or_replace(&payload, Some("id")),
-                )
-                .await?,
-            );
-        }
-        for task in tasks {
-            self.wait("indexing documents", task).await?;
-        }
-        Ok(())
-    }
-
-    async fn delete_docs(&self, uid: &str, ids: &[String]) -> Result<(), SearchError> {
-        let index = self.client.index(uid);
-        let mut tasks = Vec::new();
-        for chunk in ids.chunks(BATCH) {
-            tasks.push(
-                self.call("deleting documents", index.delete_documents(chunk))
-                    .await?,
-            );
-        }
-        for task in tasks {
-            self.wait("deleting documents", task).await?;
-        }
-        Ok(())
     }
 
     fn rebuild_prefix(&self) -> String {
@@ -544,6 +656,7 @@ impl MeiliIndex {
                 request_timeout,
                 task_timeout,
                 rebuild: StdMutex::new(None),
+                stuck: StdMutex::new(None),
             }),
         })
     }
@@ -591,29 +704,24 @@ impl SearchIndex for MeiliIndex {
         }
     }
 
-    async fn upsert(&self, docs: Vec<SearchDocument>) -> Result<(), SearchError> {
-        if docs.is_empty() {
+    async fn apply(&self, changes: IndexChanges) -> Result<(), SearchError> {
+        if changes.is_empty() {
             return Ok(());
         }
-        for doc in &docs {
-            doc.validate()?;
-        }
+        changes.validate()?;
         // Live first: if the rebuild target fails, the live index is still right.
         for uid in self.shared.write_targets() {
-            self.shared.add_docs(&uid, &docs).await?;
+            let tasks = self.shared.send(&uid, &changes).await?;
+            self.shared.wait_all(tasks).await?;
         }
         Ok(())
     }
 
-    async fn delete(&self, ids: Vec<String>) -> Result<(), SearchError> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let ids: Vec<String> = ids.iter().map(|id| encode_id(id)).collect();
-        for uid in self.shared.write_targets() {
-            self.shared.delete_docs(&uid, &ids).await?;
-        }
-        Ok(())
+    fn stuck_task(&self) -> Option<StuckTask> {
+        self.shared.stuck_slot().map(|(task, since)| StuckTask {
+            task: task.to_string(),
+            waited_seconds: since.elapsed().as_secs(),
+        })
     }
 
     async fn search(&self, query: &SearchQuery) -> Result<SearchResults, SearchError> {
@@ -752,6 +860,7 @@ impl SearchIndex for MeiliIndex {
         Ok(Box::new(MeiliRebuild {
             shared: shared.clone(),
             uid,
+            pending: Vec::new(),
             finished: false,
         }))
     }
@@ -760,6 +869,9 @@ impl SearchIndex for MeiliIndex {
 struct MeiliRebuild {
     shared: Arc<Shared>,
     uid: String,
+    /// Batches sent and not yet waited for: the rebuild waits once, before
+    /// the swap.
+    pending: Vec<(&'static str, TaskInfo)>,
     finished: bool,
 }
 
@@ -778,14 +890,19 @@ impl IndexRebuild for MeiliRebuild {
         if docs.is_empty() {
             return Ok(());
         }
-        for doc in &docs {
-            doc.validate()?;
-        }
-        self.shared.add_docs(&self.uid, &docs).await
+        let changes = IndexChanges {
+            upserts: docs,
+            deletes: Vec::new(),
+        };
+        changes.validate()?;
+        let tasks = self.shared.send(&self.uid, &changes).await?;
+        self.pending.extend(tasks);
+        Ok(())
     }
 
     async fn finish(mut self: Box<Self>) -> Result<(), SearchError> {
         let shared = self.shared.clone();
+        shared.wait_all(std::mem::take(&mut self.pending)).await?;
         let swap = SwapIndexes {
             indexes: (shared.live_uid.clone(), self.uid.clone()),
             rename: None,
@@ -924,5 +1041,41 @@ mod tests {
             Err(SearchError::Unavailable(_)) => {}
             other => panic!("expected Unavailable, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn settings_read_back_in_the_servers_order_do_not_differ() {
+        let wanted = Shared::settings();
+        let Ok(mut current) = serde_json::to_value(&wanted) else {
+            panic!("settings serialise");
+        };
+        // The server lists attribute sets its own way and adds defaults.
+        if let Some(filterable) = current["filterableAttributes"].as_array_mut() {
+            filterable.reverse();
+        }
+        current["stopWords"] = serde_json::json!([]);
+        current["typoTolerance"]["disableOnNumbers"] = serde_json::json!(false);
+        let Ok(current) = serde_json::from_value::<Settings>(current) else {
+            panic!("settings deserialise");
+        };
+        assert!(!settings_differ(&current, &wanted));
+    }
+
+    #[test]
+    fn a_changed_setting_differs() {
+        let wanted = Shared::settings();
+        let reordered_ranking = wanted.clone().with_ranking_rules([
+            "typo",
+            "words",
+            "proximity",
+            "attribute",
+            "sort",
+            "exactness",
+        ]);
+        assert!(settings_differ(&reordered_ranking, &wanted));
+        let fewer_filters = wanted.clone().with_filterable_attributes(["kind"]);
+        assert!(settings_differ(&fewer_filters, &wanted));
+        let no_distinct = wanted.clone().with_distinct_attribute(None::<String>);
+        assert!(settings_differ(&no_distinct, &wanted));
     }
 }

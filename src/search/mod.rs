@@ -257,6 +257,41 @@ impl SearchError {
     }
 }
 
+/// Documents to insert or replace and ids to remove, applied together:
+/// one write per index (one Meilisearch request for each half, one Tantivy
+/// commit), however many documents it carries. An id appears at most once.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IndexChanges {
+    pub upserts: Vec<SearchDocument>,
+    pub deletes: Vec<String>,
+}
+
+impl IndexChanges {
+    pub fn is_empty(&self) -> bool {
+        self.upserts.is_empty() && self.deletes.is_empty()
+    }
+
+    /// How many documents the changes touch.
+    pub fn len(&self) -> usize {
+        self.upserts.len() + self.deletes.len()
+    }
+
+    /// Checks every upsert (see [`SearchDocument::validate`]).
+    pub fn validate(&self) -> Result<(), SearchError> {
+        self.upserts.iter().try_for_each(SearchDocument::validate)
+    }
+}
+
+/// A write the engine accepted but has not finished applying within its
+/// deadline (Meilisearch's task queue is stuck or far behind).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StuckTask {
+    /// The engine's id for the task.
+    pub task: String,
+    /// How long it has been waited for, in seconds.
+    pub waited_seconds: u64,
+}
+
 #[async_trait::async_trait]
 pub trait SearchIndex: Send + Sync {
     /// "tantivy" | "meilisearch".
@@ -264,10 +299,30 @@ pub trait SearchIndex: Send + Sync {
     /// Create indexes and settings; idempotent.
     async fn prepare(&self) -> Result<(), SearchError>;
     async fn health(&self) -> Result<(), SearchError>;
+    /// Applies upserts (insert or replace by id) and removals (unknown ids
+    /// are ignored) in one write; visible to search when it returns.
+    async fn apply(&self, changes: IndexChanges) -> Result<(), SearchError>;
     /// Insert or replace by id; visible to search when it returns.
-    async fn upsert(&self, docs: Vec<SearchDocument>) -> Result<(), SearchError>;
+    async fn upsert(&self, docs: Vec<SearchDocument>) -> Result<(), SearchError> {
+        self.apply(IndexChanges {
+            upserts: docs,
+            deletes: Vec::new(),
+        })
+        .await
+    }
     /// Remove by id; unknown ids are ignored. Applied when it returns.
-    async fn delete(&self, ids: Vec<String>) -> Result<(), SearchError>;
+    async fn delete(&self, ids: Vec<String>) -> Result<(), SearchError> {
+        self.apply(IndexChanges {
+            upserts: Vec::new(),
+            deletes: ids,
+        })
+        .await
+    }
+    /// The oldest write still waited for past its deadline, if any: the
+    /// engine is degraded while one exists.
+    fn stuck_task(&self) -> Option<StuckTask> {
+        None
+    }
     async fn search(&self, query: &SearchQuery) -> Result<SearchResults, SearchError>;
     /// Zero-downtime rebuild: returns a builder writing into a fresh index;
     /// `finish` swaps it in atomically. Until then searches use the old index,

@@ -45,8 +45,8 @@ use tokio::sync::Mutex;
 
 use super::snippet::build_snippet;
 use super::{
-    DocKind, Facets, IndexRebuild, MAX_QUERY_WORDS, SearchDocument, SearchError, SearchHit,
-    SearchIndex, SearchQuery, SearchResults, sort_facet_counts, typo_budget,
+    DocKind, Facets, IndexChanges, IndexRebuild, MAX_QUERY_WORDS, SearchDocument, SearchError,
+    SearchHit, SearchIndex, SearchQuery, SearchResults, sort_facet_counts, typo_budget,
 };
 
 /// Name of the analyzer used for title, body and tags text.
@@ -203,10 +203,11 @@ impl Generation {
     }
 }
 
-/// Writes to apply to a generation.
-enum WriteOp {
-    Upsert(Vec<(Term, TantivyDocument)>),
-    Delete(Vec<Term>),
+/// Writes to apply to a generation in one commit.
+#[derive(Default)]
+struct WriteOp {
+    upserts: Vec<(Term, TantivyDocument)>,
+    deletes: Vec<Term>,
 }
 
 struct Inner {
@@ -283,18 +284,12 @@ async fn apply(gen_: Arc<Generation>, op: Arc<WriteOp>) -> Result<(), SearchErro
             return Ok(()); // retired by a rebuild: its replacement got the write too
         };
         let result = (|| {
-            match &*op {
-                WriteOp::Upsert(docs) => {
-                    for (id, doc) in docs {
-                        writer.delete_term(id.clone());
-                        writer.add_document(doc.clone())?;
-                    }
-                }
-                WriteOp::Delete(ids) => {
-                    for id in ids {
-                        writer.delete_term(id.clone());
-                    }
-                }
+            for id in &op.deletes {
+                writer.delete_term(id.clone());
+            }
+            for (id, doc) in &op.upserts {
+                writer.delete_term(id.clone());
+                writer.add_document(doc.clone())?;
             }
             writer.commit()?;
             gen_.reader.reload()?;
@@ -546,26 +541,24 @@ impl SearchIndex for TantivyIndex {
         Ok(())
     }
 
-    async fn upsert(&self, docs: Vec<SearchDocument>) -> Result<(), SearchError> {
-        if docs.is_empty() {
+    async fn apply(&self, changes: IndexChanges) -> Result<(), SearchError> {
+        if changes.is_empty() {
             return Ok(());
         }
-        for doc in &docs {
-            doc.validate()?;
-        }
-        let docs = docs
-            .iter()
-            .map(|d| (self.inner.id_term(&d.id), self.inner.to_tantivy(d)))
-            .collect();
-        self.write(WriteOp::Upsert(docs)).await
-    }
-
-    async fn delete(&self, ids: Vec<String>) -> Result<(), SearchError> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let terms = ids.iter().map(|id| self.inner.id_term(id)).collect();
-        self.write(WriteOp::Delete(terms)).await
+        changes.validate()?;
+        let op = WriteOp {
+            upserts: changes
+                .upserts
+                .iter()
+                .map(|d| (self.inner.id_term(&d.id), self.inner.to_tantivy(d)))
+                .collect(),
+            deletes: changes
+                .deletes
+                .iter()
+                .map(|id| self.inner.id_term(id))
+                .collect(),
+        };
+        self.write(op).await
     }
 
     async fn search(&self, query: &SearchQuery) -> Result<SearchResults, SearchError> {
@@ -648,7 +641,11 @@ impl IndexRebuild for TantivyRebuild {
         // written this id into the new generation. Committed per batch (only
         // the new generation's reader sees it) so a failed batch can be
         // retried without losing the ones before it.
-        apply(self.generation.clone(), Arc::new(WriteOp::Upsert(docs))).await
+        let op = WriteOp {
+            upserts: docs,
+            deletes: Vec::new(),
+        };
+        apply(self.generation.clone(), Arc::new(op)).await
     }
 
     async fn finish(mut self: Box<Self>) -> Result<(), SearchError> {

@@ -958,7 +958,7 @@ pub async fn add_collaborator(
     }
     .insert(&txn)
     .await?;
-    membership::began(&txn, id, user_id, MembershipRole::Collaborator, now).await?;
+    membership::joined(&txn, id, user_id, MembershipRole::Collaborator, now).await?;
     notify(
         &txn,
         ctx,

@@ -33,17 +33,22 @@ pub enum Backend {
     Postgres,
 }
 
+/// SQLite, and PostgreSQL when `TEST_DATABASE_URL` is set.
+pub fn backends() -> Vec<Backend> {
+    let mut backends = vec![Backend::Sqlite];
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty()) {
+        backends.push(Backend::Postgres);
+    }
+    backends
+}
+
 /// Runs `test` on SQLite, then on PostgreSQL when `TEST_DATABASE_URL` is set.
 pub async fn on_each_backend<F, Fut>(test: F)
 where
     F: Fn(TestApp) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let mut backends = vec![Backend::Sqlite];
-    if std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty()) {
-        backends.push(Backend::Postgres);
-    }
-    for backend in backends {
+    for backend in backends() {
         let app = TestApp::spawn(backend, &[]).await;
         test(app.clone()).await;
         app.shutdown().await;
@@ -56,11 +61,7 @@ where
     F: Fn(TestApp) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let mut backends = vec![Backend::Sqlite];
-    if std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty()) {
-        backends.push(Backend::Postgres);
-    }
-    for backend in backends {
+    for backend in backends() {
         let app = TestApp::spawn(backend, vars).await;
         test(app.clone()).await;
         app.shutdown().await;

@@ -415,3 +415,63 @@ async fn readyz_reports_a_mailer_that_is_down_without_failing() {
     assert_eq!(body["database"], "ok");
     app.shutdown().await;
 }
+
+async fn count(app: &TestApp, filter: &str) -> i64 {
+    let db = &app.ctx().db;
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT COUNT(*) AS n FROM jobs WHERE {filter}"),
+        ))
+        .await
+        .expect("count")
+        .expect("row");
+    row.try_get::<i64>("", "n").expect("n")
+}
+
+#[tokio::test]
+async fn finished_jobs_leave_the_table_after_a_week_and_keys_that_prevent_repeats_stay() {
+    on_each_backend_trusted(|app| async move {
+        let admin = app.admin("admin").await;
+        let category = admin
+            .ok(
+                "mutation($i: CreateCategoryInput!) { createCategory(input: $i) { id } }",
+                json!({ "i": { "name": "Methods" } }),
+            )
+            .await["createCategory"]["id"]
+            .clone();
+        admin
+            .ok(
+                "mutation($i: CreateThreadInput!) { createThread(input: $i) { id } }",
+                json!({ "i": { "categoryId": category, "title": "Retention", "body": "Kept a week" } }),
+            )
+            .await;
+        app.run_jobs().await;
+        let done_index = "kind = 'search.index' AND status = 'done'";
+        assert!(count(&app, done_index).await > 0);
+        let keyed = count(&app, "dedupe_key IS NOT NULL").await;
+
+        // Within the week nothing goes.
+        app.ctx().clock.advance(chrono::Duration::days(6));
+        app.run_schedulers().await;
+        assert!(count(&app, done_index).await > 0, "kept for a week");
+
+        app.ctx().clock.advance(chrono::Duration::days(2));
+        admin
+            .ok(
+                "mutation($i: CreateThreadInput!) { createThread(input: $i) { id } }",
+                json!({ "i": { "categoryId": category, "title": "Queued", "body": "Still waiting" } }),
+            )
+            .await;
+        let pending = count(&app, "status = 'pending'").await;
+        assert!(pending > 0);
+        app.run_schedulers().await;
+        assert_eq!(count(&app, done_index).await, 0, "a week-old finished job is gone");
+        assert!(count(&app, "status = 'pending'").await >= pending, "queued work stays");
+        assert!(
+            count(&app, "dedupe_key IS NOT NULL").await >= keyed,
+            "a dedupe key outlives the week"
+        );
+    })
+    .await;
+}

@@ -9,7 +9,7 @@ use std::sync::{
 
 use async_trait::async_trait;
 use commons::search::{
-    IndexRebuild, SearchDocument, SearchError, SearchIndex, SearchQuery, SearchResults,
+    IndexChanges, IndexRebuild, SearchError, SearchIndex, SearchQuery, SearchResults,
     tantivy_index::TantivyIndex,
 };
 use serde_json::{Value, json};
@@ -301,13 +301,9 @@ impl SearchIndex for Outage {
         self.check()?;
         self.inner.health().await
     }
-    async fn upsert(&self, docs: Vec<SearchDocument>) -> Result<(), SearchError> {
+    async fn apply(&self, changes: IndexChanges) -> Result<(), SearchError> {
         self.check()?;
-        self.inner.upsert(docs).await
-    }
-    async fn delete(&self, ids: Vec<String>) -> Result<(), SearchError> {
-        self.check()?;
-        self.inner.delete(ids).await
+        self.inner.apply(changes).await
     }
     async fn search(&self, query: &SearchQuery) -> Result<SearchResults, SearchError> {
         self.check()?;

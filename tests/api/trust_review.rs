@@ -231,6 +231,122 @@ async fn leaving_or_being_removed_from_the_workspace_does_not_shed_a_conflict() 
 }
 
 #[tokio::test]
+async fn a_member_who_left_before_the_request_was_submitted_is_not_conflicted() {
+    on_each_backend(|app| async move {
+        let priya = app.researcher("priya").await;
+        let kim = reviewer_researcher(&app, "kim").await;
+        let lee = reviewer_researcher(&app, "lee").await;
+        let ws = workspace(&priya, "Draft cohort", "REGISTERED", &[&kim, &lee]).await;
+        let id = draft(&priya, &ws, "Cohort counts").await;
+        // Kim leaves while the request is still a draft; lee stays until
+        // after it is submitted.
+        kim.ok(REMOVE_COLLABORATOR, json!({ "w": ws, "u": kim.id }))
+            .await;
+        app.ctx().clock.advance(chrono::Duration::minutes(5));
+        priya.ok(SUBMIT, json!({ "id": id })).await;
+        app.ctx().clock.advance(chrono::Duration::minutes(5));
+        priya
+            .ok(REMOVE_COLLABORATOR, json!({ "w": ws, "u": lee.id }))
+            .await;
+
+        // Lee was a member when the request was submitted: still barred.
+        let entry = queue_entry(&lee, &id).await.expect("in the queue");
+        assert_eq!(
+            entry["reviewConflict"]["reason"], "COLLABORATED_ON_WORKSPACE",
+            "{entry:#}"
+        );
+        assert_code(&lee.gql(CLAIM, json!({ "id": id })).await, "FORBIDDEN");
+        // Kim had left before: what reviewers decide was submitted without
+        // them, so kim may review it.
+        let entry = queue_entry(&kim, &id).await.expect("in the queue");
+        assert!(entry["reviewConflict"].is_null(), "{entry:#}");
+        let claimed = kim.ok(CLAIM, json!({ "id": id })).await;
+        assert_eq!(claimed["claimExemptionRequest"]["state"], "IN_REVIEW");
+        let version = claimed["claimExemptionRequest"]["version"].clone();
+        let voted = kim.ok(APPROVE, json!({ "id": id, "v": version })).await;
+        assert_eq!(voted["approveExemptionRequest"]["approvalCount"], 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_reviewer_who_joins_the_workspace_is_taken_off_the_request() {
+    on_each_backend(|app| async move {
+        let priya = app.researcher("priya").await;
+        let chen = app.reviewer("weichen").await;
+        let santos = app.reviewer("asantos").await;
+        let okafor = app.reviewer("okafor").await;
+        let ws = workspace(&priya, "Assigned cohort", "REGISTERED", &[]).await;
+        let id = submitted(&priya, &ws, "Carrier counts").await;
+        let version =
+            chen.ok(CLAIM, json!({ "id": id })).await["claimExemptionRequest"]["version"].clone();
+        chen.ok(APPROVE, json!({ "id": id, "v": version })).await;
+
+        // The assignee joins the workspace while the request is theirs.
+        priya
+            .ok(ADD_COLLABORATOR, json!({ "w": ws, "u": chen.id }))
+            .await;
+        app.run_jobs().await;
+
+        // They are its assignee no more, the history says why, and the
+        // request waits unassigned in the queue.
+        let seen = santos
+            .ok(
+                "query($id: ID!) { exemptionRequest(id: $id) { state version assignee { handle } approvalCount history { kind actor { handle } comment } } }",
+                json!({ "id": id }),
+            )
+            .await;
+        let seen = &seen["exemptionRequest"];
+        assert!(seen["assignee"].is_null(), "{seen:#}");
+        assert_eq!(seen["state"], "IN_REVIEW");
+        assert_eq!(seen["version"], version, "unassigning is no new version");
+        assert_eq!(seen["approvalCount"], 0, "the assignee's approval is void");
+        let last = seen["history"]
+            .as_array()
+            .and_then(|h| h.last())
+            .expect("history");
+        assert_eq!(last["kind"], "UNASSIGN", "{last:#}");
+        assert!(last["actor"].is_null());
+        assert!(
+            last["comment"]
+                .as_str()
+                .is_some_and(|c| c.contains("@weichen") && c.contains("conflict of interest")),
+            "{last:#}"
+        );
+        let unassigned = santos
+            .ok(QUEUE, json!({ "f": { "unassigned": true } }))
+            .await
+            .to_string();
+        assert!(unassigned.contains(&format!("\"id\":\"{id}\"")), "{unassigned}");
+        let told = chen
+            .ok("{ notifications(first: 10) { edges { node { title } } } }", json!({}))
+            .await
+            .to_string();
+        assert!(told.contains("taken off your queue"), "{told}");
+
+        // Running the job again changes nothing; two unconflicted reviewers
+        // decide.
+        let again = commons::exemptions::unassign::unassign_conflicted(
+            app.ctx(),
+            ws.parse().expect("id"),
+            chen.id_num(),
+        )
+        .await
+        .expect("again");
+        assert_eq!(again, 0);
+        assert_code(
+            &chen.gql(APPROVE, json!({ "id": id, "v": version })).await,
+            "FORBIDDEN",
+        );
+        let second = santos.ok(APPROVE, json!({ "id": id, "v": version })).await;
+        assert_eq!(second["approveExemptionRequest"]["state"], "IN_REVIEW");
+        let third = okafor.ok(APPROVE, json!({ "id": id, "v": version })).await;
+        assert_eq!(third["approveExemptionRequest"]["state"], "APPROVED");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn an_approval_voids_itself_when_its_reviewer_becomes_conflicted() {
     on_each_backend(|app| async move {
         let priya = app.researcher("priya").await;
@@ -721,6 +837,44 @@ async fn an_overdue_reminder_does_not_mail_a_controlled_tier_title_to_an_assigne
                 .subject
                 .contains("Overdue exemption request: Inversion carriers")),
             "the control was not reminded"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_decision_mail_is_not_sent_to_a_requester_who_lost_the_tier_before_it_went_out() {
+    on_each_backend_with(&[("COMMONS_EXEMPTION_APPROVALS", "1")], |app| async move {
+        let admin = app.admin("root").await;
+        let owner = app
+            .user_with("ctowner", &[Role::Researcher], Tier::Controlled)
+            .await;
+        let kept = app
+            .user_with("ctkeeper", &[Role::Researcher], Tier::Controlled)
+            .await;
+        let chen = app.reviewer("weichen").await;
+        let ws = workspace(&owner, "Long read cohort", "CONTROLLED", &[]).await;
+        let other = workspace(&kept, "Short read cohort", "CONTROLLED", &[]).await;
+        let id = submitted(&owner, &ws, "Structural variant carriers").await;
+        let control = submitted(&kept, &other, "Inversion carriers").await;
+        for req in [&id, &control] {
+            chen.ok(CLAIM, json!({ "id": req })).await;
+            chen.ok(APPROVE, json!({ "id": req, "v": 1 })).await;
+        }
+        // The requester loses the tier before the decision's mail is sent.
+        admin
+            .ok(SET_TIER, json!({ "u": owner.id, "t": "REGISTERED" }))
+            .await;
+        app.run_jobs().await;
+        let leaked = app.mail_to(&owner.email).into_iter().any(|m| {
+            m.subject.contains("Structural variant") || m.text.contains("Structural variant")
+        });
+        assert!(!leaked, "a decision mail carried the controlled-tier title");
+        assert!(
+            app.mail_to(&kept.email)
+                .iter()
+                .any(|m| m.subject.contains("Exemption approved: Inversion carriers")),
+            "the control was not mailed"
         );
     })
     .await;

@@ -8,16 +8,16 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const SEARCH: &str = "query($q: String!, $k: [SearchKind!]) {
+pub const SEARCH: &str = "query($q: String!, $k: [SearchKind!]) {
   search(query: $q, kinds: $k) {
     hits { edges { node { kind snippet thread { id title } post { id } workspace { id name } profile { user { id } } } } }
   } }";
-const HIDE: &str =
+pub const HIDE: &str =
     "mutation($p: ID!, $r: String!) { hidePost(postId: $p, reason: $r) { id moderationState } }";
 const NOTIFICATIONS: &str =
     "{ notifications(first: 20) { edges { node { kind title excerpt link } } } }";
 
-async fn category(admin: &Session) -> String {
+pub async fn category(admin: &Session) -> String {
     admin
         .ok(
             "mutation { createCategory(input: { name: \"Genomics\" }) { id } }",
@@ -30,7 +30,7 @@ async fn category(admin: &Session) -> String {
 }
 
 /// Starts a thread; returns its id and its first post's id.
-async fn thread(author: &Session, category: &str, title: &str, body: &str) -> (String, String) {
+pub async fn thread(author: &Session, category: &str, title: &str, body: &str) -> (String, String) {
     let d = author
         .ok(
             "mutation($i: CreateThreadInput!) { createThread(input: $i) { id firstPost { id } } }",
@@ -46,7 +46,7 @@ async fn thread(author: &Session, category: &str, title: &str, body: &str) -> (S
     )
 }
 
-async fn reply(author: &Session, thread: &str, body: &str) -> String {
+pub async fn reply(author: &Session, thread: &str, body: &str) -> String {
     author
         .ok(
             "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }",
@@ -58,7 +58,48 @@ async fn reply(author: &Session, thread: &str, body: &str) -> String {
         .into()
 }
 
-fn hits(data: &Value) -> Vec<Value> {
+/// A forum with a moderator, a category and two members.
+pub struct Cast {
+    pub moderator: Session,
+    pub genomics: String,
+    pub author: Session,
+    pub reader: Session,
+}
+
+impl Cast {
+    pub async fn new(app: &TestApp) -> Cast {
+        let admin = app.admin("root").await;
+        Cast {
+            moderator: app.moderator("mod").await,
+            genomics: category(&admin).await,
+            author: app.researcher("author").await,
+            reader: app.researcher("reader").await,
+        }
+    }
+}
+
+/// A thread by `author` whose two replies mention `@reader`: the first
+/// tells where a small group of carriers lives, the second does not.
+/// Returns the first reply's id.
+async fn mentions_of_reader(author: &Session, category: &str) -> String {
+    let (thread_id, _) = thread(
+        author,
+        category,
+        "Counting rare variants",
+        "How do you count carriers of rare variants?",
+    )
+    .await;
+    let leaked = reply(
+        author,
+        &thread_id,
+        "@reader the carriers cluster in Wyoming, see the map.",
+    )
+    .await;
+    reply(author, &thread_id, "@reader see the burden-test notebook.").await;
+    leaked
+}
+
+pub fn hits(data: &Value) -> Vec<Value> {
     data["search"]["hits"]["edges"]
         .as_array()
         .map(|edges| edges.iter().map(|e| e["node"].clone()).collect())
@@ -212,20 +253,7 @@ async fn the_excerpt_of_a_hidden_post_is_not_shown_nor_mailed_in_a_digest() {
                 json!({}),
             )
             .await;
-        let (thread_id, _) = thread(
-            &author,
-            &genomics,
-            "Counting rare variants",
-            "How do you count carriers of rare variants?",
-        )
-        .await;
-        let leaked = reply(
-            &author,
-            &thread_id,
-            "@reader the carriers cluster in Wyoming, see the map.",
-        )
-        .await;
-        reply(&author, &thread_id, "@reader see the burden-test notebook.").await;
+        let leaked = mentions_of_reader(&author, &genomics).await;
         let shown = reader.ok(NOTIFICATIONS, json!({})).await;
         assert!(shown.to_string().contains("Wyoming"), "{shown:#}");
 
@@ -265,6 +293,44 @@ async fn the_excerpt_of_a_hidden_post_is_not_shown_nor_mailed_in_a_digest() {
         assert!(digest.text.contains("burden-test"), "{}", digest.text);
         assert!(!digest.text.contains("Wyoming"), "{}", digest.text);
         assert!(!html.contains("Wyoming"), "{html}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_immediate_mail_is_not_sent_for_a_post_hidden_before_it_went_out() {
+    on_each_backend_trusted(|app| async move {
+        // Mentions are mailed at once by default.
+        let cast = Cast::new(&app).await;
+        let (moderator, author, reader) = (&cast.moderator, &cast.author, &cast.reader);
+        let genomics = &cast.genomics;
+        let leaked = mentions_of_reader(author, genomics).await;
+        // Hidden before the worker sends the mention's mail.
+        moderator
+            .ok(HIDE, json!({ "p": leaked, "r": "Small cell count." }))
+            .await;
+        let before = app.mail_to(&reader.email).len();
+        app.run_jobs().await;
+        let mailed: Vec<_> = app
+            .mail_to(&reader.email)
+            .into_iter()
+            .skip(before)
+            .collect();
+        for m in &mailed {
+            let html = m.html.clone().unwrap_or_default();
+            assert!(
+                !m.subject.contains("Wyoming")
+                    && !m.text.contains("Wyoming")
+                    && !html.contains("Wyoming"),
+                "{m:?}"
+            );
+        }
+        assert_eq!(
+            mailed.len(),
+            1,
+            "only the visible mention is mailed: {mailed:?}"
+        );
+        assert!(mailed[0].text.contains("burden-test"), "{:?}", mailed[0]);
     })
     .await;
 }

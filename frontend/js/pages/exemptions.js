@@ -512,6 +512,7 @@ const EVENT_TEXT = {
   WITHDRAW: 'withdrew the request',
   APPEAL: 'appealed the decision',
   COMMENT: 'commented',
+  UNASSIGN: 'took the request from a conflicted reviewer',
 };
 
 function historyList(events) {
