@@ -127,12 +127,22 @@ impl UserStatus {
         }
     }
 
-    pub fn parse(s: &str) -> UserStatus {
-        if s == "suspended" {
-            UserStatus::Suspended
-        } else {
-            UserStatus::Active
+    /// A stored status. An unknown value is logged and is no status: it
+    /// never reads as active.
+    pub fn parse(s: &str) -> Option<UserStatus> {
+        match s {
+            "active" => Some(UserStatus::Active),
+            "suspended" => Some(UserStatus::Suspended),
+            _ => {
+                tracing::error!(status = s, "unknown user status in the users table");
+                None
+            }
         }
+    }
+
+    /// Whether a stored status is active; an unknown one is not.
+    pub fn is_active(s: &str) -> bool {
+        UserStatus::parse(s) == Some(UserStatus::Active)
     }
 }
 
@@ -224,5 +234,21 @@ impl CurrentUser {
             )));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_user_status_is_no_status_and_not_active() {
+        assert_eq!(UserStatus::parse("active"), Some(UserStatus::Active));
+        assert_eq!(UserStatus::parse("suspended"), Some(UserStatus::Suspended));
+        assert_eq!(UserStatus::parse("Active"), None);
+        assert_eq!(UserStatus::parse(""), None);
+        assert!(UserStatus::is_active("active"));
+        assert!(!UserStatus::is_active("suspended"));
+        assert!(!UserStatus::is_active("deleted"));
     }
 }

@@ -447,8 +447,8 @@ async fn seed_publications(ctx: &AppContext) -> anyhow::Result<()> {
     use crate::{
         identity::CurrentUser,
         publications::{
-            service::{self as publications, CoAuthorInput, ReportChanges, WorkspaceInput},
             types::{OutputType, PublicationStatus},
+            workflow::{self as publications, CoAuthorInput, ReportChanges, WorkspaceInput},
         },
     };
 

@@ -62,7 +62,7 @@ impl User {
     /// Only for the user themself, moderators and admins.
     async fn status(&self, ctx: &Context<'_>) -> Option<UserStatus> {
         let allowed = self.is_self(ctx) || viewer(ctx).is_some_and(|v| v.is_moderator());
-        allowed.then(|| UserStatus::parse(&self.0.status))
+        allowed.then(|| UserStatus::parse(&self.0.status)).flatten()
     }
     /// Only for the user themself and admins.
     async fn email_verified(&self, ctx: &Context<'_>) -> Option<bool> {

@@ -12,6 +12,7 @@ use crate::{
     context::AppContext,
     entities::user,
     error::{AppError, AppResult},
+    identity::UserStatus,
     jobs::{JobError, JobKind},
     mail::suppression,
     mail::{OutgoingMail, templates},
@@ -76,7 +77,7 @@ pub async fn run(ctx: &AppContext, payload: &str) -> Result<(), JobError> {
         return Ok(());
     };
     let silenced = user.silenced_until.is_some_and(|t| t > now);
-    if user.status != "active" || user.email_verified_at.is_none() || silenced {
+    if !UserStatus::is_active(&user.status) || user.email_verified_at.is_none() || silenced {
         return Ok(());
     }
     let prefs = preferences::get(&ctx.db, user.id, now).await?;

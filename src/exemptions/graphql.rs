@@ -25,7 +25,7 @@ use crate::{
     entities::{exemption_approval, exemption_event, exemption_request, workspace},
     error::{AppError, AppResult},
     identity::Tier,
-    request::{GqlResult, app, require_user, viewer},
+    request::{GqlResult, app, page, require_user, viewer},
     validate,
 };
 
@@ -604,14 +604,10 @@ impl ExemptionQuery {
             first,
             None,
             |after: Option<String>, _before: Option<String>, first, _last| async move {
-                let limit = first.unwrap_or(20).clamp(1, MAX_PAGE);
-                let before_id = match after {
-                    Some(cursor) => Some(validate::id("after", &ID(cursor))?),
-                    None => None,
-                };
-                let mut rows = service::mine(app, viewer, before_id, limit as u64 + 1).await?;
-                let has_next = rows.len() > limit;
-                rows.truncate(limit);
+                let limit = page::limit(first, 20, MAX_PAGE);
+                let before_id = page::after_id(after)?;
+                let rows = service::mine(app, viewer, before_id, page::fetch(limit)).await?;
+                let (rows, has_next) = page::cut(rows, limit);
                 let mut connection = Connection::new(before_id.is_some(), has_next);
                 connection.edges.extend(
                     rows.into_iter()
@@ -649,12 +645,12 @@ impl ExemptionQuery {
             first,
             None,
             |after: Option<String>, _before: Option<String>, first, _last| async move {
-                let limit = first.unwrap_or(20).clamp(1, MAX_PAGE);
+                let limit = page::limit(first, 20, MAX_PAGE);
                 let cursor = after.as_deref().map(QueueCursor::decode).transpose()?;
-                let mut rows =
-                    service::queue(app, viewer, &filter, cursor.as_ref(), limit as u64 + 1).await?;
-                let has_next = rows.len() > limit;
-                rows.truncate(limit);
+                let rows =
+                    service::queue(app, viewer, &filter, cursor.as_ref(), page::fetch(limit))
+                        .await?;
+                let (rows, has_next) = page::cut(rows, limit);
                 let mut connection = Connection::new(cursor.is_some(), has_next);
                 connection.edges.extend(
                     rows.into_iter()

@@ -22,7 +22,7 @@ use crate::{
         user,
     },
     error::{AppError, AppResult},
-    identity::{CurrentUser, Roles},
+    identity::{CurrentUser, Roles, UserStatus},
     indexer::{self, Doc},
     markdown,
     notifications::service::{NewNotification, notify, notify_many},
@@ -474,7 +474,7 @@ pub async fn notify_published(
     let title = &p.thread.title;
     let mut to = Recipients::default();
     for u in p.mentioned {
-        if u.status == "active" {
+        if UserStatus::is_active(&u.status) {
             to.add(
                 u.id,
                 Reason {
@@ -585,7 +585,8 @@ pub async fn notify_new_mentions(
         .map(|(u, _)| u)
         .collect();
     for u in mentioned {
-        if before.contains(&u.handle) || muted.contains(&u.id) || u.status != "active" {
+        if before.contains(&u.handle) || muted.contains(&u.id) || !UserStatus::is_active(&u.status)
+        {
             continue;
         }
         notify(

@@ -178,30 +178,7 @@ pub async fn hide_post(
 ) -> AppResult<post::Model> {
     actor.require_moderator()?;
     let reason = queue::decision_reason(Some(reason), true)?;
-    let now = forum::now(ctx);
-    let txn = ctx.write().await?;
-    let p = find_post(&txn, post_id).await?;
-    let previous = ModerationState::parse(&p.moderation_state);
-    if previous == ModerationState::Hidden {
-        return Ok(p);
-    }
-    let p = apply_moderation_state(&txn, ctx, p.id, ModerationState::Hidden).await?;
-    queue::settle_by_action(&txn, actor, &p, true, &reason, now).await?;
-    audit::record(
-        &txn,
-        now,
-        AuditEntry {
-            actor_id: Some(actor.id),
-            action: ModerationAction::HidePost,
-            target: post_target(&p),
-            reason: &reason,
-            details: json!({ "postId": p.id, "from": previous.as_str() }),
-        },
-    )
-    .await?;
-    queue::notify_rejected(&txn, ctx, actor, &p, previous, &reason).await?;
-    txn.commit().await?;
-    Ok(p)
+    set_post_state(ctx, actor, post_id, ModerationState::Hidden, &reason).await
 }
 
 /// Makes a held or hidden post visible again. The post's queue entry is
@@ -214,17 +191,31 @@ pub async fn unhide_post(
 ) -> AppResult<post::Model> {
     actor.require_moderator()?;
     let reason = optional_reason(reason)?;
+    set_post_state(ctx, actor, post_id, ModerationState::Visible, &reason).await
+}
+
+/// Hiding and unhiding, in one write: the state, the queue entry settled
+/// (rejected when hidden, approved when shown), the audit row, and the
+/// author told. A post already in `target` is left as it is.
+async fn set_post_state(
+    ctx: &AppContext,
+    actor: &CurrentUser,
+    post_id: i64,
+    target: ModerationState,
+    reason: &str,
+) -> AppResult<post::Model> {
+    let hide = target == ModerationState::Hidden;
     let now = forum::now(ctx);
     let txn = ctx.write().await?;
     let p = find_post(&txn, post_id).await?;
     let previous = ModerationState::parse(&p.moderation_state);
-    if previous == ModerationState::Visible {
+    if previous == target {
         return Ok(p);
     }
     // A moderator may take back their own hiding of their own post, and
     // nothing else on it: what the guard held, flags hid, or another
     // moderator hid goes to someone else.
-    if p.author_id == actor.id {
+    if !hide && p.author_id == actor.id {
         let entry = queue::lock_for_post(&txn, p.id).await?;
         let hid_it_themselves = entry.is_some_and(|e| {
             e.status == ModerationItemStatus::Rejected.as_str() && e.decided_by == Some(actor.id)
@@ -233,21 +224,29 @@ pub async fn unhide_post(
             queue::not_own(actor, p.author_id)?;
         }
     }
-    let p = apply_moderation_state(&txn, ctx, p.id, ModerationState::Visible).await?;
-    queue::settle_by_action(&txn, actor, &p, false, &reason, now).await?;
+    let p = apply_moderation_state(&txn, ctx, p.id, target).await?;
+    queue::settle_by_action(&txn, actor, &p, hide, reason, now).await?;
     audit::record(
         &txn,
         now,
         AuditEntry {
             actor_id: Some(actor.id),
-            action: ModerationAction::UnhidePost,
+            action: if hide {
+                ModerationAction::HidePost
+            } else {
+                ModerationAction::UnhidePost
+            },
             target: post_target(&p),
-            reason: &reason,
+            reason,
             details: json!({ "postId": p.id, "from": previous.as_str() }),
         },
     )
     .await?;
-    queue::notify_restored(&txn, ctx, actor, &p, previous).await?;
+    if hide {
+        queue::notify_rejected(&txn, ctx, actor, &p, previous, reason).await?;
+    } else {
+        queue::notify_restored(&txn, ctx, actor, &p, previous).await?;
+    }
     txn.commit().await?;
     Ok(p)
 }

@@ -34,7 +34,7 @@ use crate::{
         objects::{Category, Post, PostRevision, Thread},
         service as forum,
     },
-    request::{GqlResult, app, require_user, viewer},
+    request::{GqlResult, app, page, require_user, viewer},
     validate,
 };
 
@@ -542,11 +542,10 @@ impl ModerationQuery {
             first,
             None,
             |after: Option<String>, _before: Option<String>, first, _last| async move {
-                let limit = first.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+                let limit = page::limit(first, DEFAULT_PAGE, MAX_PAGE);
                 let cursor = after.as_deref().map(QueueCursor::decode).transpose()?;
-                let mut rows = queue::list(app(ctx), v, &filter, cursor, limit as u64 + 1).await?;
-                let has_next = rows.len() > limit;
-                rows.truncate(limit);
+                let rows = queue::list(app(ctx), v, &filter, cursor, page::fetch(limit)).await?;
+                let (rows, has_next) = page::cut(rows, limit);
                 let mut connection = Connection::new(cursor.is_some(), has_next);
                 connection.edges.extend(rows.into_iter().map(|e| {
                     let c = QueueCursor {
@@ -601,12 +600,10 @@ impl ModerationQuery {
             first,
             None,
             |after: Option<String>, _before: Option<String>, first, _last| async move {
-                let limit = first.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-                let before_id = after.map(|c| validate::id("after", &ID(c))).transpose()?;
-                let mut rows =
-                    audit::list(app(ctx), v, &filter, before_id, limit as u64 + 1).await?;
-                let has_next = rows.len() > limit;
-                rows.truncate(limit);
+                let limit = page::limit(first, DEFAULT_PAGE, MAX_PAGE);
+                let before_id = page::after_id(after)?;
+                let rows = audit::list(app(ctx), v, &filter, before_id, page::fetch(limit)).await?;
+                let (rows, has_next) = page::cut(rows, limit);
                 let mut connection = Connection::new(before_id.is_some(), has_next);
                 connection.edges.extend(
                     rows.into_iter()

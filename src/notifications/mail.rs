@@ -15,6 +15,7 @@ use crate::{
     context::AppContext,
     entities::{notification, user},
     error::{AppError, AppResult},
+    identity::UserStatus,
     jobs::{self, JobError, JobKind},
     mail::{OutgoingMail, templates},
 };
@@ -48,7 +49,7 @@ pub async fn wanted(
     kind: &str,
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
-    if recipient.status != "active" || recipient.email_verified_at.is_none() {
+    if !UserStatus::is_active(&recipient.status) || recipient.email_verified_at.is_none() {
         return Ok(false);
     }
     let prefs = super::preferences::get(conn, recipient.id, now).await?;

@@ -7,6 +7,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use crate::{
     entities::{exemption_request, publication_report_workspace as rws},
     error::AppResult,
+    exemptions::state::State,
 };
 
 /// What a report's link to exemption request `id` is worth.
@@ -32,11 +33,13 @@ pub async fn exemption_link(
         return Ok(ExemptionLink::Foreign);
     };
     let own = req.requester_id == filer_id || linked_to(conn, &req, report_id).await?;
-    Ok(match (own, req.state == "approved") {
-        (false, _) => ExemptionLink::Foreign,
-        (true, true) => ExemptionLink::Approved,
-        (true, false) => ExemptionLink::Pending,
-    })
+    Ok(
+        match (own, State::parse(&req.state) == Some(State::Approved)) {
+            (false, _) => ExemptionLink::Foreign,
+            (true, true) => ExemptionLink::Approved,
+            (true, false) => ExemptionLink::Pending,
+        },
+    )
 }
 
 async fn linked_to(

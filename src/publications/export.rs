@@ -38,7 +38,7 @@ use std::collections::HashMap;
 use chrono::SecondsFormat;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::service::{self, ReportFilter};
+use super::lists::{self, ReportFilter};
 use crate::{
     context::AppContext,
     entities::{
@@ -98,7 +98,7 @@ pub async fn export_csv(
     viewer: &CurrentUser,
     filter: &ReportFilter,
 ) -> AppResult<String> {
-    let reports = service::export_rows(ctx, viewer, filter, MAX_ROWS).await?;
+    let reports = lists::export_rows(ctx, viewer, filter, MAX_ROWS).await?;
     let ids: Vec<i64> = reports.iter().map(|r| r.id).collect();
 
     let mut co_authors: HashMap<i64, Vec<coauthor::Model>> = HashMap::new();

@@ -10,10 +10,13 @@ use async_graphql::{
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
+    access::{self, Access},
     export,
+    lists::{self, ReportFilter},
     loaders::PublicationLoaders,
-    service::{self, Access, CoAuthorInput, ReportChanges, ReportFilter, WorkspaceInput},
+    service,
     types::{OutputType, PublicationStatus},
+    workflow::{self, CoAuthorInput, ReportChanges, WorkspaceInput},
 };
 use crate::{
     auth::{graphql::User, loaders::UserLoader},
@@ -469,7 +472,7 @@ impl PublicationQuery {
     async fn publication_report(&self, ctx: &Context<'_>, id: ID) -> GqlResult<PublicationReport> {
         let viewer = require_user(ctx)?;
         let id = validate::id("id", &id)?;
-        let (model, access) = service::get(app(ctx), viewer, id).await?;
+        let (model, access) = access::get(app(ctx), viewer, id).await?;
         Ok(PublicationReport {
             model,
             access,
@@ -498,7 +501,7 @@ impl PublicationQuery {
                 let limit = page::limit(first, 20, MAX_PAGE);
                 let before_id = page::after_id(after)?;
                 let rows =
-                    service::list_mine(app, viewer, status, before_id, page::fetch(limit)).await?;
+                    lists::list_mine(app, viewer, status, before_id, page::fetch(limit)).await?;
                 let (rows, has_next) = page::cut(rows, limit);
                 let mut connection = Connection::new(before_id.is_some(), has_next);
                 connection.edges.extend(rows.into_iter().map(|m| {
@@ -538,8 +541,8 @@ impl PublicationQuery {
             |after: Option<String>, _before: Option<String>, first, _last| async move {
                 let limit = page::limit(first, 20, MAX_PAGE);
                 let before_id = page::after_id(after)?;
-                let rows = service::list_staff(app, viewer, &filter, before_id, page::fetch(limit))
-                    .await?;
+                let rows =
+                    lists::list_staff(app, viewer, &filter, before_id, page::fetch(limit)).await?;
                 let (rows, has_next) = page::cut(rows, limit);
                 let mut connection = Connection::new(before_id.is_some(), has_next);
                 connection.edges.extend(rows.into_iter().map(|m| {
@@ -596,7 +599,7 @@ impl PublicationQuery {
             |after: Option<String>, _before: Option<String>, first, _last| async move {
                 let limit = page::limit(first, 20, MAX_PAGE);
                 let cursor = after.as_deref().map(parse_recent_cursor).transpose()?;
-                let rows = service::list_recent(app, viewer, cursor, page::fetch(limit)).await?;
+                let rows = lists::list_recent(app, viewer, cursor, page::fetch(limit)).await?;
                 let (rows, has_next) = page::cut(rows, limit);
                 let mut connection = Connection::new(cursor.is_some(), has_next);
                 connection.edges.extend(rows.into_iter().map(|m| {
@@ -661,7 +664,7 @@ impl PublicationMutation {
     ) -> GqlResult<PublicationReport> {
         let viewer = require_user(ctx)?;
         let changes = input.into_changes()?;
-        let model = service::create(app(ctx), viewer, changes).await?;
+        let model = workflow::create(app(ctx), viewer, changes).await?;
         Ok(as_author(model, viewer.id))
     }
 
@@ -676,7 +679,7 @@ impl PublicationMutation {
         let viewer = require_user(ctx)?;
         let id = validate::id("id", &id)?;
         let changes = input.into_changes()?;
-        let model = service::update(app(ctx), viewer, id, changes).await?;
+        let model = workflow::update(app(ctx), viewer, id, changes).await?;
         Ok(as_author(model, viewer.id))
     }
 
@@ -690,7 +693,7 @@ impl PublicationMutation {
     ) -> GqlResult<PublicationReport> {
         let viewer = require_user(ctx)?;
         let id = validate::id("id", &id)?;
-        let model = service::set_status(app(ctx), viewer, id, status).await?;
+        let model = workflow::set_status(app(ctx), viewer, id, status).await?;
         Ok(as_author(model, viewer.id))
     }
 
@@ -703,7 +706,7 @@ impl PublicationMutation {
     ) -> GqlResult<SubmitPublicationReportPayload> {
         let viewer = require_user(ctx)?;
         let id = validate::id("id", &id)?;
-        let filed = service::submit(app(ctx), viewer, id).await?;
+        let filed = workflow::submit(app(ctx), viewer, id).await?;
         Ok(SubmitPublicationReportPayload {
             late: filed.late,
             days_of_notice: filed.days_notice.clamp(i32::MIN as i64, i32::MAX as i64) as i32,
@@ -717,7 +720,7 @@ impl PublicationMutation {
     async fn delete_publication_report(&self, ctx: &Context<'_>, id: ID) -> GqlResult<bool> {
         let viewer = require_user(ctx)?;
         let id = validate::id("id", &id)?;
-        service::delete_draft(app(ctx), viewer, id).await?;
+        workflow::delete_draft(app(ctx), viewer, id).await?;
         Ok(true)
     }
 }

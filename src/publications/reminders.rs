@@ -26,6 +26,7 @@ use crate::{
     db::WriteTxn,
     entities::{publication_report as report, user},
     error::{AppError, AppResult},
+    identity::UserStatus,
     jobs::{self, NewJob},
     mail::{OutgoingMail, templates},
     notifications::service::{NewNotification, notify},
@@ -200,7 +201,7 @@ async fn send(
     };
     let link = format!("/publications/{report_id}");
     let now = ctx.clock.now();
-    if recipient.status == "active" && recipient.email_verified_at.is_some() {
+    if UserStatus::is_active(&recipient.status) && recipient.email_verified_at.is_some() {
         let (text, html) = templates::render(
             "notification",
             json!({
