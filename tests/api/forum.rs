@@ -128,7 +128,9 @@ pub fn id(v: &str) -> i64 {
     v.parse().expect("numeric id")
 }
 
+/// The inbox, once the queued notifications (a thread's watchers) are written.
 async fn notifications(who: &Session) -> (i64, Vec<Value>) {
+    who.app.run_jobs().await;
     let d = who.ok(NOTIFICATIONS, json!({})).await;
     let nodes = d["notifications"]["edges"]
         .as_array()
@@ -810,4 +812,48 @@ async fn lock(
     forum::threads::set_locked(&txn, app.ctx(), actor, thread_id, locked).await?;
     txn.commit().await?;
     Ok(())
+}
+
+#[tokio::test]
+async fn a_reply_hidden_before_its_watchers_hear_of_it_reaches_none_of_them() {
+    on_each_backend_trusted(|app| async move {
+        let f = setup(&app).await;
+        let author = app.researcher("author").await;
+        let watcher = app.researcher("watcher").await;
+        let replier = app.researcher("replier").await;
+        let moderator = app.moderator("mod").await;
+        let (thread, _) = start_thread(&author, &f.methods, "Watched thread", "Opening", &[]).await;
+        reply(&watcher, &thread, "I watch this now").await;
+        notifications(&author).await;
+
+        let post = reply(&replier, &thread, "Something a moderator hides at once").await;
+        moderator
+            .ok(
+                "mutation($p: ID!, $r: String!) { hidePost(postId: $p, reason: $r) { id } }",
+                json!({ "p": post, "r": "off topic" }),
+            )
+            .await;
+        let (_, nodes) = notifications(&watcher).await;
+        assert!(
+            nodes.iter().all(|n| !s(&n["link"]).contains(&post)),
+            "no watcher hears of a hidden reply: {nodes:?}"
+        );
+        let (_, nodes) = notifications(&author).await;
+        assert!(
+            nodes.iter().all(|n| !s(&n["link"]).contains(&post)),
+            "{nodes:?}"
+        );
+
+        // A visible reply reaches both watchers, once each.
+        let post = reply(&replier, &thread, "A useful answer").await;
+        for who in [&author, &watcher] {
+            let (_, nodes) = notifications(who).await;
+            let about: Vec<_> = nodes
+                .iter()
+                .filter(|n| s(&n["link"]).contains(&post))
+                .collect();
+            assert_eq!(about.len(), 1, "{nodes:?}");
+        }
+    })
+    .await;
 }

@@ -379,7 +379,9 @@ async fn deletes_are_soft_and_moderation_states_hide_content() {
     .await;
 }
 
+/// Notification kinds, once the queued ones (a thread's watchers) are written.
 async fn kinds(who: &Session) -> Vec<String> {
+    who.app.run_jobs().await;
     let d = who
         .ok(
             "{ notifications(first: 50) { edges { node { kind title } } } }",
