@@ -151,6 +151,8 @@ where
     let batch = batch.to_string();
     for backend in backends() {
         for engine in engines() {
+            // As `commons serve` does on start: the index and its settings.
+            engine.index.prepare().await.expect("prepare the engine");
             let counting = Counting::new(engine.index.clone(), refuse);
             let options = BuildOptions {
                 search: Some(counting.clone()),
