@@ -99,44 +99,42 @@ pub fn run_batch(
 }
 
 async fn index_batch(ctx: &AppContext, jobs: &[ClaimedJob]) -> Vec<Result<(), JobError>> {
-    let docs: Vec<Result<Doc, JobError>> = jobs
-        .iter()
-        .map(|job| serde_json::from_str(&job.payload).map_err(|e| JobError::bad_payload(&INDEX, e)))
-        .collect();
-    let wanted: Vec<Doc> = docs
-        .iter()
-        .filter_map(|d| d.as_ref().ok().copied())
-        .collect();
+    // Each job's document, or its outcome already when its payload is bad.
+    let mut docs: Vec<Option<Doc>> = Vec::with_capacity(jobs.len());
+    let mut outcomes: Vec<Option<Result<(), JobError>>> = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        match serde_json::from_str::<Doc>(&job.payload) {
+            Ok(doc) => {
+                docs.push(Some(doc));
+                outcomes.push(None);
+            }
+            Err(e) => {
+                docs.push(None);
+                outcomes.push(Some(Err(JobError::bad_payload(&INDEX, e))));
+            }
+        }
+    }
+    let wanted: Vec<Doc> = docs.iter().flatten().copied().collect();
     // One read of the current state for the whole batch: whatever a job
     // names is applied as it is now, so the last committed version wins.
     let current = match Current::read(&ctx.db, &wanted).await {
         Ok(current) => current,
         Err(e) => {
             let reason = JobError::from(e).to_string();
-            return docs
+            return outcomes
                 .into_iter()
-                .map(|d| d.and(Err(JobError::Retry(reason.clone()))))
+                .map(|o| o.unwrap_or_else(|| Err(JobError::Retry(reason.clone()))))
                 .collect();
         }
     };
-    let mut outcomes: Vec<Option<Result<(), JobError>>> = Vec::with_capacity(jobs.len());
-    let mut sized = Vec::new();
-    for (i, doc) in docs.into_iter().enumerate() {
-        match doc {
-            Ok(doc) => {
-                outcomes.push(None);
-                sized.push((i, current.size_of(doc)));
-            }
-            Err(e) => outcomes.push(Some(Err(e))),
-        }
-    }
+    let sized: Vec<(usize, Size)> = docs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, doc)| doc.map(|doc| (i, current.size_of(doc))))
+        .collect();
     let limits = BatchLimits {
         docs: ctx.config.index_batch,
         bytes: MAX_BATCH_BYTES,
-    };
-    let job_docs = |i: usize| {
-        jobs.get(i)
-            .and_then(|j| serde_json::from_str::<Doc>(&j.payload).ok())
     };
     let mut engine_down: Option<String> = None;
     for chunk in limits.group(&sized) {
@@ -146,7 +144,7 @@ async fn index_batch(ctx: &AppContext, jobs: &[ClaimedJob]) -> Vec<Result<(), Jo
             }
             continue;
         }
-        let members: Vec<Doc> = chunk.iter().filter_map(|&i| job_docs(i)).collect();
+        let members: Vec<Doc> = chunk.iter().filter_map(|&i| docs[i]).collect();
         match apply_bounded(ctx, &current, &members, limits).await {
             Ok(()) => {
                 for &i in &chunk {
@@ -165,13 +163,10 @@ async fn index_batch(ctx: &AppContext, jobs: &[ClaimedJob]) -> Vec<Result<(), Jo
                 // its own, so only the job whose document is bad fails.
                 tracing::warn!(error = %e, jobs = chunk.len(), "search batch refused; isolating its jobs");
                 for &i in &chunk {
-                    let outcome = match job_docs(i) {
-                        Some(doc) => apply_bounded(ctx, &current, &[doc], limits)
-                            .await
-                            .map_err(JobError::from),
-                        None => Err(JobError::bad_payload(&INDEX, "unreadable")),
-                    };
-                    outcomes[i] = Some(outcome);
+                    if let Some(doc) = docs[i] {
+                        let outcome = apply_bounded(ctx, &current, &[doc], limits).await;
+                        outcomes[i] = Some(outcome.map_err(JobError::from));
+                    }
                 }
             }
         }

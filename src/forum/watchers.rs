@@ -21,7 +21,9 @@ use crate::{
     notifications::service::{NewNotification, notify_many},
 };
 
-pub const KIND: JobKind = JobKind::new("forum.notify_watchers");
+/// Its write announces itself (`ctx.write()`), so the worker records no
+/// second change after it.
+pub const KIND: JobKind = JobKind::new("forum.notify_watchers").leaves_reads();
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Payload {

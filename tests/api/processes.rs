@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
 
 use crate::{
@@ -135,18 +135,6 @@ async fn gql(
     }
     let body: Value = req.send().await.ok()?.json().await.ok()?;
     body.get("errors").is_none().then(|| body["data"].clone())
-}
-
-async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            sql.to_string(),
-        ))
-        .await
-        .expect("query")
-        .expect("row");
-    row.try_get_by_index::<i64>(0).expect("count")
 }
 
 /// Signs the admin in and opens a thread; returns (token, thread id).

@@ -417,16 +417,11 @@ async fn readyz_reports_a_mailer_that_is_down_without_failing() {
 }
 
 async fn count(app: &TestApp, filter: &str) -> i64 {
-    let db = &app.ctx().db;
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            format!("SELECT COUNT(*) AS n FROM jobs WHERE {filter}"),
-        ))
-        .await
-        .expect("count")
-        .expect("row");
-    row.try_get::<i64>("", "n").expect("n")
+    scalar(
+        &app.ctx().db,
+        &format!("SELECT COUNT(*) FROM jobs WHERE {filter}"),
+    )
+    .await
 }
 
 #[tokio::test]

@@ -17,7 +17,6 @@ use commons::{
         SearchResults, StuckTask, tantivy_index::TantivyIndex,
     },
 };
-use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -215,18 +214,9 @@ async fn found(session: &Session, q: &str) -> i64 {
 
 /// Search jobs in `status`.
 async fn index_jobs(app: &TestApp, status: &str) -> usize {
-    let db = &app.ctx().db;
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            format!(
-                "SELECT COUNT(*) AS n FROM jobs WHERE kind = 'search.index' AND status = '{status}'"
-            ),
-        ))
-        .await
-        .expect("count jobs")
-        .expect("a row");
-    row.try_get::<i64>("", "n").expect("count") as usize
+    let sql =
+        format!("SELECT COUNT(*) FROM jobs WHERE kind = 'search.index' AND status = '{status}'");
+    scalar(&app.ctx().db, &sql).await as usize
 }
 
 #[tokio::test]
